@@ -1,0 +1,202 @@
+"""Array backends: the one place that decides which array library holds a tensor's data.
+
+A :class:`Backend` pairs an array module (NumPy for the CPU; CuPy for CUDA GPUs, registered by
+``autograd.cuda``) with the device it serves. Op code never imports NumPy: it gets its array
+functions from ``backend_of(array).xp``, so a new backend is a registration, not a rewrite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .backward_math import ArrayMath
+from .errors import DeviceError
+
+
+class Device:
+    """Where a tensor's data lives: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``.
+
+    Compares equal to its string form, so ``t.device == "cpu"`` works.
+    """
+
+    __slots__ = ("index", "type")
+
+    def __init__(self, spec: str | Device = "cpu") -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
+        kind, _, index = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda") or (index and not index.isdigit()):
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        if kind == "cpu" and index:
+            raise ValueError(f"unknown device {spec!r}: the CPU has no index, use 'cpu'")
+        self.type = kind
+        self.index = int(index) if index else (0 if kind == "cuda" else None)
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except ValueError:
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+class Backend:
+    """An array library (``xp``) and the devices whose arrays it makes.
+
+    Subclasses override the few operations where array libraries differ: which device an array
+    is on, making arrays on a device, copying to the host, scatter-add, random generators.
+    """
+
+    name: str = "numpy"
+    device_type: str = "cpu"
+
+    def __init__(self, xp: ModuleType) -> None:
+        self.xp = xp
+        self.math = ArrayMath(self)  # the vocabulary of backward rules on this backend's arrays
+
+    def device_of(self, array: Any) -> Device:
+        return CPU
+
+    def same_device(self, a: Any, b: Any) -> bool:
+        """Whether two arrays of this backend live on the same device."""
+        return True
+
+    def asarray(self, data: Any, dtype: Any = None, device: Device = CPU) -> Any:
+        """``data`` as an array of this backend on ``device`` (no copy when already one)."""
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        return np.asarray(array)
+
+    def device_context(self, device: Device) -> contextlib.AbstractContextManager[Any]:
+        """A context in which this backend creates arrays on ``device``."""
+        return contextlib.nullcontext()
+
+    def scatter_add(self, target: Any, index: Any, values: Any) -> None:
+        """``target[index] += values``, accumulating over repeated indices (in place)."""
+        self.xp.add.at(target, index, values)
+
+    def generator(self, seed: int | None, device: Device) -> Any:
+        """A fresh random generator of this backend (``random``, ``standard_normal`` ...)."""
+        return np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        return f"<Backend {self.name} ({self.device_type})>"
+
+
+NUMPY = Backend(np)
+
+_BY_TYPE: dict[type, Backend] = {np.ndarray: NUMPY, np.generic: NUMPY}
+_BY_DEVICE_TYPE: dict[str, Backend] = {"cpu": NUMPY}
+_TYPE_CACHE: dict[type, Backend] = {}
+
+
+class _CpuTypes(dict):
+    """Whether arrays of a type live on the CPU (computed on first sight): two CPU arrays
+    need no device check, which keeps that check off the hot path of every op."""
+
+    def __missing__(self, t: type) -> bool:
+        try:
+            cpu = backend_of_type(t).device_type == "cpu"
+        except TypeError:
+            cpu = False
+        self[t] = cpu
+        return cpu
+
+
+CPU_TYPES = _CpuTypes()
+
+
+def register_backend(backend: Backend, array_types: tuple[type, ...]) -> None:
+    """Make ``backend`` own arrays of ``array_types`` and devices of ``backend.device_type``."""
+    for t in array_types:
+        _BY_TYPE[t] = backend
+    _BY_DEVICE_TYPE[backend.device_type] = backend
+    _TYPE_CACHE.clear()
+    CPU_TYPES.clear()
+
+
+def unregister_backend(backend: Backend) -> None:
+    """Undo :func:`register_backend` (tests register stand-in backends temporarily)."""
+    for t in [t for t, b in _BY_TYPE.items() if b is backend]:
+        del _BY_TYPE[t]
+    if _BY_DEVICE_TYPE.get(backend.device_type) is backend:
+        del _BY_DEVICE_TYPE[backend.device_type]
+    if backend.device_type == "cpu":
+        _BY_DEVICE_TYPE["cpu"] = NUMPY
+    _TYPE_CACHE.clear()
+    CPU_TYPES.clear()
+
+
+def backend_of(array: Any) -> Backend:
+    """The backend that owns ``array`` (by its type, most specific registration first)."""
+    return backend_of_type(type(array))
+
+
+def backend_of_type(t: type) -> Backend:
+    """The backend that owns arrays of type ``t``."""
+    backend = _TYPE_CACHE.get(t)
+    if backend is not None:
+        return backend
+    for base in t.__mro__:
+        backend = _BY_TYPE.get(base)
+        if backend is not None:
+            _TYPE_CACHE[t] = backend
+            return backend
+    raise TypeError(f"{t.__name__} is not an array type of any backend (NumPy or CuPy)")
+
+
+def backend_for(device: str | Device | None) -> Backend:
+    """The backend that serves ``device`` (``None`` means the CPU)."""
+    device = CPU if device is None else Device(device)
+    backend = _BY_DEVICE_TYPE.get(device.type)
+    if backend is None:
+        from . import cuda
+
+        cuda.require()  # raises a DeviceError that says what is missing
+        backend = _BY_DEVICE_TYPE[device.type]
+    return backend
+
+
+def transfer(array: Any, device: Device) -> Any:
+    """``array`` copied to ``device`` (explicit moves only: ``Tensor.to``)."""
+    source = backend_of(array)
+    if device.type == "cpu":
+        return source.to_numpy(array)
+    return backend_for(device).asarray(array, device=device)
+
+
+def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> Backend:
+    """The common backend of ``arrays``; a DeviceError naming ``op`` and both devices if none."""
+    first = backend_of(arrays[0])
+    for a in arrays[1:]:
+        b = backend_of(a)
+        if b is not first or not first.same_device(arrays[0], a):
+            raise DeviceError(
+                f"{op}: operands are on different devices, {first.device_of(arrays[0])} and "
+                f"{b.device_of(a)}. arraygrad never copies between devices behind your back: "
+                f"move one explicitly, e.g. x.to({str(first.device_of(arrays[0]))!r})."
+            )
+    return first

@@ -1,0 +1,103 @@
+"""The vocabulary backward rules are written in, in two interchangeable forms.
+
+A rule uses Python operators on its values plus the functions of ``m``:
+
+* :class:`ArrayMath` works on raw backend arrays. This is the path of every ordinary backward
+  (``create_graph=False``): no Tensors, no graph bookkeeping, just the array math.
+* :class:`TensorMath` works on Tensors with differentiable ops, so the gradient is itself
+  recorded and can be differentiated again (``create_graph=True``).
+
+Both offer the same names with the same meaning; a rule cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ArrayMath:
+    """Backward vocabulary on the arrays of one backend (``xp`` is NumPy or CuPy)."""
+
+    def __init__(self, backend: Any) -> None:
+        xp = backend.xp
+        self.backend = backend
+        self.exp, self.log, self.sin, self.cos = xp.exp, xp.log, xp.sin, xp.cos
+        self.sign, self.where = xp.sign, xp.where
+        self.permute = xp.transpose
+        self.swapaxes = xp.swapaxes
+        self.broadcast_to = xp.broadcast_to
+        self.xp = xp
+
+    def sum_to(self, a: Any, shape: tuple[int, ...]) -> Any:
+        """Sum ``a`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+        The one broadcasting reduction of the engine: if ``b = broadcast_to(x, s)`` then
+        dL/dx = sum_to(dL/db, x.shape).
+        """
+        if a.shape == shape:
+            return a
+        lead = a.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, n in enumerate(shape) if n == 1 and a.shape[i + lead] != 1
+        )
+        out = a.sum(axis=axes, keepdims=True)
+        return out.reshape(shape) if lead else out
+
+    def scatter(self, shape: tuple[int, ...], index: Any, g: Any) -> Any:
+        """zeros(shape) with ``g`` added at ``index``; repeated indices accumulate.
+
+        The gradient of ``x[index]``. Basic indices and boolean masks cannot repeat an element,
+        so they are assigned; integer-array indices are scatter-added.
+        """
+        xp = self.xp
+        out = xp.zeros(shape, dtype=g.dtype)
+        if has_integer_array(index):
+            # The positions x[index] reads, in NumPy's own indexing semantics, flattened.
+            positions = xp.arange(out.size).reshape(shape)[index]
+            self.backend.scatter_add(out.reshape(-1), positions.reshape(-1), xp.reshape(g, -1))
+        else:
+            out[index] = g
+        return out
+
+    def cast(self, a: Any, dtype: Any) -> Any:
+        return a.astype(dtype)
+
+    def to_device(self, a: Any, device: Any) -> Any:
+        from .backend import transfer
+
+        return transfer(a, device)
+
+
+class TensorMath:
+    """Backward vocabulary on Tensors: every function records itself in the graph."""
+
+    def __init__(self) -> None:
+        from . import ops
+
+        self.exp, self.log, self.sin, self.cos = ops.exp, ops.log, ops.sin, ops.cos
+        self.sign, self.where = ops.sign, ops.where
+        self.permute = ops.permute
+        self.swapaxes = ops.transpose
+        self.broadcast_to = ops.broadcast_to
+        self.sum_to = ops.sum_to
+        self.scatter = ops.scatter
+        self.cast = ops.cast
+        self.to_device = ops.to_device
+
+
+_tensor_math: TensorMath | None = None
+
+
+def tensor_math() -> TensorMath:
+    """The (single) TensorMath, made on first use: it needs the ops, which need the engine."""
+    global _tensor_math
+    if _tensor_math is None:
+        _tensor_math = TensorMath()
+    return _tensor_math
+
+
+def has_integer_array(index: Any) -> bool:
+    """Whether a normalized index (ints, slices, None, Ellipsis, arrays) holds an integer array,
+    the only kind of index that can name the same element twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(getattr(p, "dtype", None) is not None and p.dtype.kind in "iu" for p in parts)

@@ -1,0 +1,180 @@
+"""Making tensors: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``
+and the ``*_like`` forms. Python numbers become the default float dtype unless ``dtype`` says
+otherwise; ``device`` defaults to the CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import dtypes
+from .backend import Device, backend_for, backend_of
+from .tensor import Tensor, _make, _shape_args, as_array
+
+
+def tensor(
+    data: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    device: str | Device | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``.
+
+    ndarrays keep their dtype; Python numbers and (nested) lists become the default float dtype
+    (float32 unless ``set_default_dtype`` changed it), bools stay bool.
+    """
+    source = data.data if isinstance(data, Tensor) else data
+    array = as_array(source, dtype, device)
+    if array is source:  # as_array did not copy: the caller's array must not be shared
+        array = backend_of(array).xp.array(array, copy=True)
+    return _leaf(array, requires_grad, name)
+
+
+def zeros(
+    *shape: int | Sequence[int],
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return _filled("zeros", _shape_args(shape), dtype, device, requires_grad)
+
+
+def ones(
+    *shape: int | Sequence[int],
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of ones; ``ones(2, 3)`` or ``ones((2, 3))``."""
+    return _filled("ones", _shape_args(shape), dtype, device, requires_grad)
+
+
+def full(
+    shape: int | Sequence[int],
+    fill_value: float,
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor with every element equal to ``fill_value`` (bools give a bool tensor)."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if dtype is None:
+        dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.get_default_dtype()
+    backend, dev = _target(device)
+    with backend.device_context(dev):
+        data = backend.xp.full(shape, fill_value, dtype=dtypes.as_dtype(dtype))
+    return _leaf(data, requires_grad)
+
+
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Evenly spaced values in [start, end): ``arange(5)``, ``arange(1, 2, 0.25)``.
+
+    Integer arguments give int64 (as in PyTorch), otherwise the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
+    backend, dev = _target(device)
+    with backend.device_context(dev):
+        data = backend.xp.arange(start, end, step, dtype=dtypes.as_dtype(dtype))
+    return _leaf(data, requires_grad)
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    backend, dev = _target(device)
+    with backend.device_context(dev):
+        data = backend.xp.linspace(start, end, steps, dtype=_dtype(dtype))
+    return _leaf(data, requires_grad)
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The n x m identity matrix (m = n by default)."""
+    backend, dev = _target(device)
+    with backend.device_context(dev):
+        data = backend.xp.eye(n, m, dtype=_dtype(dtype))
+    return _leaf(data, requires_grad)
+
+
+def zeros_like(
+    t: Tensor, dtype: Any = None, device: str | Device | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Zeros with the shape of ``t`` (and its dtype and device unless given)."""
+    return zeros(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
+
+
+def ones_like(
+    t: Tensor, dtype: Any = None, device: str | Device | None = None, requires_grad: bool = False
+) -> Tensor:
+    """Ones with the shape of ``t`` (and its dtype and device unless given)."""
+    return ones(
+        t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad
+    )
+
+
+def full_like(
+    t: Tensor,
+    fill_value: float,
+    dtype: Any = None,
+    device: str | Device | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``fill_value`` everywhere, with the shape of ``t`` (and its dtype and device)."""
+    return full(
+        t.shape,
+        fill_value,
+        dtype=dtype or t.dtype,
+        device=device or t.device,
+        requires_grad=requires_grad,
+    )
+
+
+def _filled(
+    kind: str, shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool
+) -> Tensor:
+    backend, dev = _target(device)
+    with backend.device_context(dev):
+        data = getattr(backend.xp, kind)(shape, dtype=_dtype(dtype))
+    return _leaf(data, requires_grad)
+
+
+def _target(device: str | Device | None) -> tuple[Any, Device]:
+    dev = Device(device or "cpu")
+    return backend_for(dev), dev
+
+
+def _dtype(dtype: Any) -> Any:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+
+
+def _leaf(data: Any, requires_grad: bool, name: str | None = None) -> Tensor:
+    t = _make(data, None)
+    t.name = name
+    if requires_grad:
+        t.requires_grad_(True)
+    return t

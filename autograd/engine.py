@@ -1,0 +1,277 @@
+"""The backward pass: one iterative graph traversal for ``Tensor.backward`` and ``grad``.
+
+1. Walk the graph from the roots with an explicit stack, counting for every node how many
+   edges point to it (its dependencies). No recursion, so a million-node chain is fine.
+2. Run the nodes in an order where each one runs after everything that feeds it a gradient:
+   a node is ready when its count drops to zero (Kahn's algorithm). Gradients arriving from
+   several paths are summed first (a diamond counts once per path).
+3. Leaves accumulate into ``grad`` (``backward``) or their gradient is returned (``grad``).
+   After a node has run, its saved buffers are freed unless ``retain_graph``.
+
+Nodes are ``Function`` instances; edges point to the node that made an input, or to the leaf
+tensor itself. The graph holds no reference cycles, so a finished graph is freed as soon as
+the last tensor that refers to it goes away.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .backend import backend_of, check_same_device
+from .backward_math import tensor_math
+from .errors import DTypeError, GraphError, ShapeError
+from .function import Function
+from .grad_mode import enable_grad
+from .operands import as_tensor
+from .tensor import Tensor, _make, accumulate_grad
+
+_refcount = sys.getrefcount
+
+
+def _exclusive_refcount() -> int:
+    """What ``sys.getrefcount`` reports for an object held by one local variable only."""
+    g = object()
+    return _refcount(g)
+
+
+_EXCLUSIVE = _exclusive_refcount()
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    gradients: Sequence[Any],
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradients of ``roots`` (weighted by ``gradients``) into the leaves."""
+    _execute(roots, gradients, retain_graph, create_graph, targets=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    ``grad_outputs`` weights each output (optional for one-element outputs). With
+    ``create_graph=True`` the results are recorded and can be differentiated again.
+    ``allow_unused=False`` makes an input that the outputs do not depend on an error;
+    otherwise its gradient is None.
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise GraphError(f"grad: inputs[{i}] does not require grad")
+    targets = [t.grad_fn if t.grad_fn is not None else t for t in inputs]
+    found = _execute(outputs, grad_outputs, retain_graph, create_graph, targets=targets)
+    results = []
+    for i, target in enumerate(targets):
+        g = found.get(target)
+        if g is None and not allow_unused:
+            raise GraphError(
+                f"grad: inputs[{i}] was not used to compute the outputs (no path connects "
+                f"them). Pass allow_unused=True to get None for it."
+            )
+        results.append(None if g is None else (g if isinstance(g, Tensor) else _make(g, None)))
+    return tuple(results)
+
+
+def _execute(
+    roots: Sequence[Tensor],
+    gradients: Sequence[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    targets: list[Any] | None,
+) -> dict[Any, Any]:
+    retain = create_graph if retain_graph is None else retain_graph
+    grads: dict[Any, Any] = {}
+    for i, (root, g) in enumerate(zip(roots, gradients)):
+        node = _root_node(root, i)
+        g = _root_gradient(root, g, create_graph)
+        grads[node] = g if node not in grads else grads[node] + g
+    deps = _count_dependencies(list(grads))
+    target_set = None if targets is None else set(targets)
+    needed = None if target_set is None else _needed(list(grads), deps, target_set)
+    captured: dict[Any, Any] = {}
+    if create_graph:
+        with enable_grad():
+            _run(grads, deps, needed, target_set, captured, retain, True)
+    else:
+        _run(grads, deps, needed, target_set, captured, retain, False)
+    return captured
+
+
+def _run(
+    grads: dict[Any, Any],
+    deps: dict[Any, int],
+    needed: set[Any] | None,
+    targets: set[Any] | None,
+    captured: dict[Any, Any],
+    retain: bool,
+    create_graph: bool,
+) -> None:
+    ready = [node for node in grads if deps.get(node, 0) == 0]
+    in_grads = gi = None
+    m = tensor_math() if create_graph else None
+    m_type = None  # the array type m was looked up for
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node)
+        if isinstance(node, Tensor):  # a leaf
+            if node._hooks:
+                g = _run_hooks(node._hooks, g, create_graph)
+            if targets is not None:
+                captured[node] = g
+            else:
+                # Steal a freshly computed gradient; copy one that someone else also holds
+                # (one object sent down two paths, a view, the caller's own array).
+                shared = _refcount(g) > _EXCLUSIVE or getattr(g, "base", None) is not None
+                accumulate_grad(node, g, copy=shared)
+            continue
+        if node.hooks:
+            g = _run_hooks(node.hooks, g, create_graph)
+        if targets is not None:
+            if node in targets:
+                captured[node] = g
+            if not any(e in needed for e in node.edges if e is not None):
+                continue  # nothing below this node leads to a requested input
+        if not create_graph and type(g) is not m_type:
+            m_type = type(g)
+            m = backend_of(g).math
+        in_grads = node.apply_backward(m, g, create_graph)
+        if not retain:  # free the buffers saved for backward
+            node.saved = None
+            node.inputs = ()
+        for edge, gi in zip(node.edges, in_grads):
+            if edge is None or (needed is not None and edge not in needed):
+                continue
+            if gi is None:
+                raise GraphError(
+                    f"{node.name}: the backward rule returned no gradient for an "
+                    f"input that needs one (a bug in the op)"
+                )
+            prev = grads.get(edge)
+            grads[edge] = gi if prev is None else prev + gi
+            left = deps[edge] - 1
+            deps[edge] = left
+            if left == 0:
+                ready.append(edge)
+        in_grads = gi = g = None  # drop references so that leaves can steal their gradient
+
+
+def _count_dependencies(start: list[Any]) -> dict[Any, int]:
+    """For each node reachable from ``start``: how many edges of reachable nodes point to it."""
+    deps: dict[Any, int] = {}
+    stack = [n for n in start if isinstance(n, Function)]
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            n = deps.get(edge, 0)
+            deps[edge] = n + 1
+            if n == 0 and isinstance(edge, Function):
+                stack.append(edge)
+    return deps
+
+
+def _needed(start: list[Any], deps: dict[Any, int], targets: set[Any]) -> set[Any]:
+    """The nodes from which some target can be reached (only they need gradients)."""
+    order = []  # a topological order (roots first), by counting down a copy of deps
+    left = dict(deps)
+    ready = [n for n in start if left.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        if isinstance(node, Function):
+            for edge in node.edges:
+                if edge is not None:
+                    left[edge] -= 1
+                    if left[edge] == 0:
+                        ready.append(edge)
+    needed = set(targets)
+    for node in reversed(order):
+        if isinstance(node, Function) and any(e in needed for e in node.edges if e is not None):
+            needed.add(node)
+    return needed
+
+
+def _root_node(root: Tensor, i: int) -> Any:
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backward: outputs[{i}] is a {type(root).__name__}, not a Tensor")
+    if root.grad_fn is not None:
+        return root.grad_fn
+    if root.requires_grad:
+        return root
+    raise GraphError(
+        "backward: the output does not require grad: none of the tensors it was computed "
+        "from requires grad, or it was computed under no_grad(). Create the inputs with "
+        "requires_grad=True."
+    )
+
+
+def _root_gradient(root: Tensor, g: Any, create_graph: bool) -> Any:
+    """The starting gradient d(root)/d(root) weighted by the caller's ``g`` (1 if omitted)."""
+    data = root.data
+    if g is None:
+        if data.size != 1:
+            raise GraphError(
+                f"backward: the output has shape {root.shape}; a gradient can only be implied "
+                f"(as 1) for a one-element output. Reduce it first (e.g. out.sum()) or pass "
+                f"gradient= with the shape {root.shape}."
+            )
+        g = backend_of(data).xp.ones_like(data)
+    elif isinstance(g, Tensor):
+        if create_graph:
+            _check_root_gradient(root, g.data)
+            return g
+        g = g.data
+    else:
+        g = as_tensor(g, like=root).data  # lists take the output's dtype; arrays keep theirs
+    _check_root_gradient(root, g)
+    return _make(g, None) if create_graph else g
+
+
+def _check_root_gradient(root: Tensor, g: Any) -> None:
+    if g.shape != root.shape:
+        raise ShapeError(
+            f"backward: the gradient has shape {g.shape} but the output has shape {root.shape}"
+        )
+    if g.dtype != root.dtype:
+        raise DTypeError(
+            f"backward: the gradient is {g.dtype} but the output is {root.dtype}; convert it "
+            f"with .to(autograd.{root.dtype})"
+        )
+    check_same_device("backward", (root.data, g))
+
+
+def _run_hooks(hooks: list[Any], g: Any, create_graph: bool) -> Any:
+    for hook in list(hooks):
+        t = g if isinstance(g, Tensor) else _make(g, None)
+        result = hook(t)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(
+                    f"a gradient hook must return a Tensor or None, not {type(result).__name__}"
+                )
+            if result.shape != t.shape or result.dtype != t.dtype:
+                raise ShapeError(
+                    f"a gradient hook returned shape {result.shape} ({result.dtype}) for a "
+                    f"gradient of shape {t.shape} ({t.dtype})"
+                )
+            g = result if create_graph else result.data
+    return g

@@ -1,0 +1,136 @@
+"""``Function``: one recorded application of an operation, a node of the computation graph.
+
+An op is a subclass with two methods, side by side:
+
+* ``forward(*arrays)`` computes the result from backend arrays;
+* ``backward(m, g, *saved)`` returns the gradient for each input, given ``g`` = dL/d(output).
+
+``backward`` is written once, with Python operators and the small vocabulary ``m`` (``m.exp``,
+``m.where``, ``m.sum_to`` ...). The engine runs it on raw arrays (``m`` is an
+:class:`~autograd.backward_math.ArrayMath`: no graph bookkeeping at all) or, when a graph of the
+gradient is wanted (``create_graph=True``), on Tensors (``m`` is the differentiable
+:class:`~autograd.backward_math.TensorMath`), so any gradient can be differentiated again.
+
+What ``backward`` receives after ``g``: the inputs if ``save_inputs``, then the output if
+``save_output``. Constants a rule needs (shapes, axes, indices) are attributes set in
+``__init__``. Everything shared (unwrapping, dtype/device checks, the graph links, summing
+broadcast gradients back to each input's shape, freeing buffers) happens here, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .errors import ArraygradError, GraphError
+from .grad_mode import _mode
+from .tensor import Tensor, _make
+
+
+class Function:
+    """Base class of all operations; see the module docstring."""
+
+    __slots__ = ("edges", "hooks", "inputs", "saved", "shapes")
+
+    save_inputs: ClassVar[bool] = False
+    save_output: ClassVar[bool] = False
+    # Inputs broadcast against each other: gradients are summed back to each input's shape.
+    broadcasts: ClassVar[bool] = False
+
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, m: Any, g: Any, *saved: Any) -> Any:
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        """The op's name as users call it (``matmul``, ``sum``)."""
+        return type(self).__name__.lower()
+
+    def __call__(self, *inputs: Any) -> Tensor:
+        """Run ``forward`` on ``inputs`` (Tensors, or constants such as Python numbers) and
+        record the node when grad mode is on and some input requires grad."""
+        arrays = []
+        edges = []
+        recorded = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                if x._requires_grad:
+                    edges.append(x.grad_fn or x)
+                    recorded = True
+                    continue
+            else:
+                arrays.append(x)
+            edges.append(None)
+        try:
+            out = self.forward(*arrays)
+        except ArraygradError:
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            raise _annotate(self, e, inputs) from e
+        if not (recorded and _mode.enabled):
+            return _make(out, None)
+        self.edges = edges = tuple(edges)
+        self.hooks = None
+        self.shapes = None
+        if self.broadcasts:  # remember the shapes of broadcast inputs, to sum gradients back
+            shape = out.shape
+            for e, a in zip(edges, arrays):
+                if e is not None and a.shape != shape:
+                    self.shapes = tuple(
+                        None if e is None or a.shape == shape else a.shape
+                        for e, a in zip(edges, arrays)
+                    )
+                    break
+        if self.save_inputs:
+            self.inputs = inputs
+            self.saved = (*arrays, out) if self.save_output else tuple(arrays)
+        else:
+            self.inputs = ()
+            self.saved = (out,) if self.save_output else ()
+        return _make(out, self)
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input ``i`` needs a gradient (rules may skip costly work otherwise)."""
+        return self.edges[i] is not None
+
+    def apply_backward(self, m: Any, g: Any, create_graph: bool) -> tuple[Any, ...]:
+        """The gradients for each input: arrays (``m`` is the ArrayMath of g's backend), or
+        Tensors when ``create_graph`` (``m`` is the TensorMath)."""
+        saved = self.saved
+        if saved is None:
+            raise GraphError(
+                f"backward through {self.name} a second time: its saved buffers were freed by "
+                f"the first backward. Pass retain_graph=True to the first backward (or "
+                f"autograd.grad) if you need to backpropagate through the same graph twice."
+            )
+        if create_graph:
+            if self.save_output:
+                saved = (*self.inputs, _make(saved[-1], self))
+            else:
+                saved = self.inputs
+        grads = self.backward(m, g, *saved)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if self.shapes is not None:
+            grads = tuple(
+                [gi if s is None else m.sum_to(gi, s) for gi, s in zip(grads, self.shapes)]
+            )
+        return grads
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _annotate(fn: Function, error: Exception, inputs: tuple[Any, ...]) -> Exception:
+    """``error`` (raised by the array library) restated with the op and its operands."""
+    described = ", ".join(_describe(x) for x in inputs)
+    kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+    return kind(f"{fn.name}: {error} (operands: {described})")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, Tensor):
+        return f"Tensor of shape {x.shape}, {x.dtype}, on {x.device}"
+    return repr(x)

@@ -1,0 +1,80 @@
+"""Whether operations are recorded in the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag is thread-local. Each class works as a context manager and as a function decorator.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations are recorded for backward in this thread."""
+    return _mode.enabled
+
+
+class _GradModeContext:
+    """Sets the grad mode to ``self.mode`` inside a ``with`` block or a decorated function."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        self.prev, _mode.enabled = _mode.enabled, self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self.prev
+
+    def __call__(self, fn: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev, _mode.enabled = _mode.enabled, mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _mode.enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Do not record operations: results have no ``grad_fn`` and do not require grad."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Record operations, also inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off (``set_grad_enabled(False)``), restored when the block ends.
+
+    Takes effect on construction, so it also works as a plain call.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev, _mode.enabled = _mode.enabled, self.mode
+
+    def __enter__(self) -> None:
+        _mode.enabled = self.mode
+
+    def __call__(self, fn: F) -> F:
+        _mode.enabled = self.prev  # used as a decorator: undo the effect of construction
+        return super().__call__(fn)

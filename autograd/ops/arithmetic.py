@@ -1,0 +1,143 @@
+"""Arithmetic: ``+ - * / **`` and negation, broadcasting like NumPy.
+
+Each rule returns the gradient for every input that needs one (``None`` for a constant
+operand); the base class sums broadcast gradients back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..function import Function
+from ..operands import as_tensor, operands
+from ..tensor import Tensor
+
+
+class Add(Function):
+    """x + y;  d/dx = 1, d/dy = 1."""
+
+    __slots__ = ()
+    broadcasts = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return x + y
+
+    def backward(self, m: Any, g: Any) -> tuple[Any, Any]:
+        return g, g
+
+
+class Sub(Function):
+    """x - y;  d/dx = 1, d/dy = -1."""
+
+    __slots__ = ()
+    broadcasts = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return x - y
+
+    def backward(self, m: Any, g: Any) -> tuple[Any, Any]:
+        return g, (None if self.edges[1] is None else -g)
+
+
+class Mul(Function):
+    """x * y;  d/dx = y, d/dy = x."""
+
+    __slots__ = ()
+    broadcasts = True
+    save_inputs = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return x * y
+
+    def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        ex, ey = self.edges
+        return (None if ex is None else g * y), (None if ey is None else g * x)
+
+
+class Div(Function):
+    """x / y;  d/dx = 1/y, d/dy = -x/y^2."""
+
+    __slots__ = ()
+    broadcasts = True
+    save_inputs = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return x / y
+
+    def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = g / y
+        return gx, (None if self.edges[1] is None else -(gx * x) / y)
+
+
+class Neg(Function):
+    """-x;  d/dx = -1."""
+
+    __slots__ = ()
+
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, m: Any, g: Any) -> Any:
+        return -g
+
+
+class Pow(Function):
+    """x ** y;  d/dx = y x^(y-1), d/dy = x^y log(x).
+
+    Conventions: d/dx is 0 where y == 0 (also at x == 0); d/dy is 0 where x == 0, as in PyTorch.
+    """
+
+    __slots__ = ()
+    broadcasts = True
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return x**y
+
+    def backward(self, m: Any, g: Any, x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+        ex, ey = self.edges
+        gx = gy = None
+        if ex is not None:
+            if isinstance(y, (int, float)):
+                gx = g * 0 if y == 0 else g * y * x ** (y - 1)
+            else:
+                gx = m.where(y == 0, 0, g * y * x ** m.where(y == 0, 1, y - 1))
+        if ey is not None:
+            if isinstance(x, (int, float)):
+                log_x = math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)
+            else:
+                log_x = m.log(m.where(x == 0, 1, x))
+            gy = g * out * log_x
+        return gx, gy
+
+
+def add(x: Any, y: Any) -> Tensor:
+    """Elementwise x + y (broadcasting)."""
+    return Add()(*operands("add", x, y))
+
+
+def sub(x: Any, y: Any) -> Tensor:
+    """Elementwise x - y (broadcasting)."""
+    return Sub()(*operands("sub", x, y))
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    """Elementwise x * y (broadcasting)."""
+    return Mul()(*operands("mul", x, y))
+
+
+def div(x: Any, y: Any) -> Tensor:
+    """Elementwise x / y (broadcasting; true division)."""
+    return Div()(*operands("div", x, y))
+
+
+def neg(x: Any) -> Tensor:
+    """Elementwise -x."""
+    return Neg()(as_tensor(x))
+
+
+def pow(x: Any, y: Any) -> Tensor:
+    """Elementwise x ** y (broadcasting); either side may be a tensor."""
+    return Pow()(*operands("pow", x, y))

@@ -1,0 +1,82 @@
+"""Comparisons and logic on bool tensors. They have no gradient: results are graph constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import backend_of
+from ..errors import DTypeError
+from ..operands import as_tensor, operands
+from ..tensor import Tensor, _make
+
+
+def _compare(op: str, ufunc: str, x: Any, y: Any) -> Tensor:
+    x, y = operands(op, x, y)
+    a = x.data if isinstance(x, Tensor) else x
+    b = y.data if isinstance(y, Tensor) else y
+    xp = backend_of(a if isinstance(x, Tensor) else b).xp
+    return _make(getattr(xp, ufunc)(a, b), None)
+
+
+def eq(x: Any, y: Any) -> Tensor:
+    """Elementwise x == y (bool tensor)."""
+    return _compare("eq", "equal", x, y)
+
+
+def ne(x: Any, y: Any) -> Tensor:
+    """Elementwise x != y (bool tensor)."""
+    return _compare("ne", "not_equal", x, y)
+
+
+def lt(x: Any, y: Any) -> Tensor:
+    """Elementwise x < y (bool tensor)."""
+    return _compare("lt", "less", x, y)
+
+
+def le(x: Any, y: Any) -> Tensor:
+    """Elementwise x <= y (bool tensor)."""
+    return _compare("le", "less_equal", x, y)
+
+
+def gt(x: Any, y: Any) -> Tensor:
+    """Elementwise x > y (bool tensor)."""
+    return _compare("gt", "greater", x, y)
+
+
+def ge(x: Any, y: Any) -> Tensor:
+    """Elementwise x >= y (bool tensor)."""
+    return _compare("ge", "greater_equal", x, y)
+
+
+def _logic(op: str, ufunc: str, *xs: Any) -> Tensor:
+    ts = [as_tensor(x) for x in xs]
+    for t in ts:
+        if t.data.dtype.kind != "b":
+            raise DTypeError(
+                f"{op}: needs bool tensors, got {t.data.dtype}; compare first, "
+                f"e.g. (x > 0) & (y > 0)"
+            )
+    if len(ts) == 2:
+        operands(op, ts[0], ts[1])  # device check
+    xp = backend_of(ts[0].data).xp
+    return _make(getattr(xp, ufunc)(*(t.data for t in ts)), None)
+
+
+def logical_and(x: Any, y: Any) -> Tensor:
+    """Elementwise x and y of bool tensors (``x & y``)."""
+    return _logic("logical_and", "logical_and", x, y)
+
+
+def logical_or(x: Any, y: Any) -> Tensor:
+    """Elementwise x or y of bool tensors (``x | y``)."""
+    return _logic("logical_or", "logical_or", x, y)
+
+
+def logical_xor(x: Any, y: Any) -> Tensor:
+    """Elementwise x xor y of bool tensors (``x ^ y``)."""
+    return _logic("logical_xor", "logical_xor", x, y)
+
+
+def logical_not(x: Any) -> Tensor:
+    """Elementwise not x of a bool tensor (``~x``)."""
+    return _logic("logical_not", "logical_not", x)

@@ -1,0 +1,315 @@
+"""Elementwise functions and activations.
+
+Conventions at kinks (documented, tested): relu'(0) = 0; |x|'(0) = 0; leaky_relu'(0) = slope;
+clip passes the gradient where min <= x <= max (bounds included); maximum/minimum split the
+gradient equally between tied operands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import backend_of, check_same_device
+from ..function import Function
+from ..operands import as_tensor, operands
+from ..tensor import Tensor, _make
+
+
+class Exp(Function):
+    """e^x;  d/dx e^x = e^x."""
+
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.exp(x)
+
+    def backward(self, m: Any, g: Any, out: Any) -> Any:
+        return g * out
+
+
+class Log(Function):
+    """log x (natural);  d/dx log x = 1/x."""
+
+    __slots__ = ()
+    save_inputs = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.log(x)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return g / x
+
+
+class Sqrt(Function):
+    """sqrt(x);  d/dx sqrt(x) = 1 / (2 sqrt(x))."""
+
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.sqrt(x)
+
+    def backward(self, m: Any, g: Any, out: Any) -> Any:
+        return g / (out * 2)
+
+
+class Sin(Function):
+    """sin x;  d/dx sin x = cos x."""
+
+    __slots__ = ()
+    save_inputs = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.sin(x)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return g * m.cos(x)
+
+
+class Cos(Function):
+    """cos x;  d/dx cos x = -sin x."""
+
+    __slots__ = ()
+    save_inputs = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.cos(x)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return -(g * m.sin(x))
+
+
+class Tanh(Function):
+    """tanh x;  d/dx tanh x = 1 - tanh(x)^2."""
+
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.tanh(x)
+
+    def backward(self, m: Any, g: Any, out: Any) -> Any:
+        return g * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """sigma(x) = 1 / (1 + e^-x);  d/dx sigma = sigma (1 - sigma).
+
+    Computed as exp(-logaddexp(0, -x)): no overflow for any x, full relative precision in
+    both tails.
+    """
+
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        xp = backend_of(x).xp
+        return xp.exp(-xp.logaddexp(0, -x))
+
+    def backward(self, m: Any, g: Any, out: Any) -> Any:
+        return g * out * (1 - out)
+
+
+class ReLU(Function):
+    """max(x, 0);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0)."""
+
+    __slots__ = ()
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.maximum(x, 0)
+
+    def backward(self, m: Any, g: Any, out: Any) -> Any:
+        return g * (out > 0)
+
+
+class LeakyReLU(Function):
+    """x for x > 0, else slope * x;  d/dx = 1 for x > 0, else slope (also at 0)."""
+
+    __slots__ = ("slope",)
+    save_inputs = True
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.where(x > 0, x, x * self.slope)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return m.where(x > 0, g, g * self.slope)
+
+
+class Abs(Function):
+    """|x|;  d/dx = sign(x) (|x|'(0) = 0)."""
+
+    __slots__ = ()
+    save_inputs = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.abs(x)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return g * m.sign(x)
+
+
+class Clip(Function):
+    """min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0."""
+
+    __slots__ = ("hi", "lo")
+    save_inputs = True
+
+    def __init__(self, lo: float | None, hi: float | None) -> None:
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.clip(x, self.lo, self.hi)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        if self.lo is not None:
+            g = m.where(x >= self.lo, g, 0)
+        if self.hi is not None:
+            g = m.where(x <= self.hi, g, 0)
+        return g
+
+
+class Maximum(Function):
+    """max(x, y) elementwise;  the gradient goes to the larger operand, half to each on ties."""
+
+    __slots__ = ()
+    broadcasts = True
+    save_inputs = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return backend_of(x if hasattr(x, "dtype") else y).xp.maximum(x, y)
+
+    def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return _tie_split(self, m, g, x > y, x == y)
+
+
+class Minimum(Function):
+    """min(x, y) elementwise;  the gradient goes to the smaller operand, half to each on ties."""
+
+    __slots__ = ()
+    broadcasts = True
+    save_inputs = True
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return backend_of(x if hasattr(x, "dtype") else y).xp.minimum(x, y)
+
+    def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return _tie_split(self, m, g, x < y, x == y)
+
+
+def _tie_split(fn: Function, m: Any, g: Any, x_wins: Any, tie: Any) -> tuple[Any, Any]:
+    """Gradients of a two-way selection: all of g to the winner, g/2 to each on a tie."""
+    ex, ey = fn.edges
+    half = m.where(tie, g * 0.5, 0)
+    gx = None if ex is None else m.where(x_wins, g, half)
+    gy = None if ey is None else m.where(x_wins | tie, half, g)
+    return gx, gy
+
+
+class Where(Function):
+    """cond ? x : y elementwise (cond is a constant bool array);  the gradient follows cond."""
+
+    __slots__ = ("cond",)
+    broadcasts = True
+
+    def __init__(self, cond: Any) -> None:
+        self.cond = cond
+
+    def forward(self, x: Any, y: Any) -> Any:
+        return backend_of(self.cond).xp.where(self.cond, x, y)
+
+    def backward(self, m: Any, g: Any) -> tuple[Any, Any]:
+        ex, ey = self.edges
+        gx = None if ex is None else m.where(self.cond, g, 0)
+        gy = None if ey is None else m.where(self.cond, 0, g)
+        return gx, gy
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise e^x."""
+    return Exp()(as_tensor(x))
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm."""
+    return Log()(as_tensor(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root."""
+    return Sqrt()(as_tensor(x))
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine."""
+    return Sin()(as_tensor(x))
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine."""
+    return Cos()(as_tensor(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise hyperbolic tangent."""
+    return Tanh()(as_tensor(x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise logistic function 1 / (1 + e^-x), stable for any x."""
+    return Sigmoid()(as_tensor(x))
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise max(x, 0); relu'(0) = 0."""
+    return ReLU()(as_tensor(x))
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """Elementwise x if x > 0 else negative_slope * x."""
+    return LeakyReLU(negative_slope)(as_tensor(x))
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise |x|; |x|'(0) = 0."""
+    return Abs()(as_tensor(x))
+
+
+def sign(x: Any) -> Tensor:
+    """Elementwise sign (-1, 0, 1). Its derivative is 0 almost everywhere, so it is a constant
+    of the graph (no grad_fn)."""
+    x = as_tensor(x)
+    return _make(backend_of(x.data).xp.sign(x.data), None)
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    """Elementwise clamp to [min, max] (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clip: give at least one of min and max")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+    return Clip(min, max)(as_tensor(x))
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise max of x and y (broadcasting); ties split the gradient equally."""
+    return Maximum()(*operands("maximum", x, y))
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise min of x and y (broadcasting); ties split the gradient equally."""
+    return Minimum()(*operands("minimum", x, y))
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``x`` where ``condition`` is true, else ``y`` (all three broadcast)."""
+    cond = as_tensor(condition)
+    if cond.data.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.data.dtype}")
+    x, y = operands("where", x, y)  # at least one of them is now a tensor
+    check_same_device("where", (cond.data, (x if isinstance(x, Tensor) else y).data))
+    return Where(cond.data)(x, y)
