@@ -29,8 +29,9 @@ from .tensor import Tensor, _make
 class Function:
     """Base class of all operations; see the module docstring."""
 
-    __slots__ = ("edges", "hooks", "inputs", "saved", "shapes")
+    __slots__ = ("__weakref__", "edges", "hooks", "inputs", "saved", "shapes")
 
+    op_name: ClassVar[str] = ""  # the user-facing name, where it is not the lowercased class name
     save_inputs: ClassVar[bool] = False
     save_output: ClassVar[bool] = False
     # Inputs broadcast against each other: gradients are summed back to each input's shape.
@@ -44,8 +45,8 @@ class Function:
 
     @property
     def name(self) -> str:
-        """The op's name as users call it (``matmul``, ``sum``)."""
-        return type(self).__name__.lower()
+        """The op's name as users call it (``matmul``, ``broadcast_to``)."""
+        return self.op_name or type(self).__name__.lower()
 
     def __call__(self, *inputs: Any) -> Tensor:
         """Run ``forward`` on ``inputs`` (Tensors, or constants such as Python numbers) and

@@ -37,8 +37,13 @@ def gradcheck(
     |analytic - numeric| <= atol + rtol * |numeric|, and returns True; otherwise raises
     :class:`GradcheckError` naming the input, the worst element and both values.
     """
-    inputs = _as_tuple(inputs)
-    wrt = _differentiable(inputs, "gradcheck")
+    return _check(fn, _as_tuple(inputs), eps, atol, rtol, seed, "gradcheck")
+
+
+def _check(
+    fn: Fn, inputs: tuple[Any, ...], eps: float, atol: float, rtol: float, seed: int, who: str
+) -> bool:
+    wrt = _differentiable(inputs, who)
     weights = _random_like(_outputs(fn(*inputs)), seed)
 
     def weighted_sum(*xs: Any) -> Tensor:
@@ -58,13 +63,13 @@ def gradcheck(
         a = analytic[k]
         if a is not None and (a.shape != x.shape or a.dtype != x.dtype):
             raise GradcheckError(
-                f"gradcheck: the gradient of input {i} has shape {a.shape} and dtype {a.dtype}, "
+                f"{who}: the gradient of input {i} has shape {a.shape} and dtype {a.dtype}, "
                 f"but the input has shape {x.shape} and dtype {x.dtype}"
             )
         xp = backend_of(x.data).xp
         a_data = xp.zeros_like(x.data) if a is None else a.data
         numeric = _numeric_gradient(weighted_sum, inputs, i, eps)
-        _compare(i, a_data, numeric, atol, rtol, "gradient")
+        _compare(who, i, a_data, numeric, atol, rtol)
     return True
 
 
@@ -103,7 +108,7 @@ def gradgradcheck(
         )
         return tuple(_zeros_like(t) if g is None else g for g, t in zip(gs, targets))
 
-    return gradcheck(first_derivative, (*inputs, *vs), eps, atol, rtol, seed)
+    return _check(first_derivative, (*inputs, *vs), eps, atol, rtol, seed, "gradgradcheck")
 
 
 def _numeric_gradient(f: Callable[..., Tensor], inputs: tuple[Any, ...], i: int, eps: float) -> Any:
@@ -129,7 +134,7 @@ def _numeric_gradient(f: Callable[..., Tensor], inputs: tuple[Any, ...], i: int,
     return numeric.reshape(base.shape)
 
 
-def _compare(i: int, analytic: Any, numeric: Any, atol: float, rtol: float, what: str) -> None:
+def _compare(who: str, i: int, analytic: Any, numeric: Any, atol: float, rtol: float) -> None:
     xp = backend_of(numeric).xp
     excess = xp.abs(analytic - numeric) - (atol + rtol * xp.abs(numeric))
     bad = ~(excess <= 0)  # NaN counts as bad
@@ -140,7 +145,7 @@ def _compare(i: int, analytic: Any, numeric: Any, atol: float, rtol: float, what
     a = float(analytic.reshape(-1)[worst])
     nv = float(numeric.reshape(-1)[worst])
     raise GradcheckError(
-        f"gradcheck: the {what} of input {i} disagrees with finite differences at element "
+        f"{who}: the gradient of input {i} disagrees with finite differences at element "
         f"{index}: analytic {a!r}, numeric {nv!r} (|difference| {abs(a - nv):.3g} > "
         f"atol + rtol * |numeric| = {atol + rtol * abs(nv):.3g}); {int(bad.sum())} of "
         f"{numeric.size} elements disagree"

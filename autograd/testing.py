@@ -101,11 +101,26 @@ def arrays(
     """NumPy arrays with finite values in [min_value, max_value], and |value| >= min_magnitude
     (to keep away from a kink or pole at 0)."""
     dtype = dtypes.as_dtype(dtype)
-    elements = st.floats(
-        min_value, max_value, allow_nan=False, allow_infinity=False, width=dtype.itemsize * 8
+    intervals = [(min_value, max_value)]
+    if min_magnitude > 0:  # [min, -m] and [m, max], drawn directly (no filtering)
+        intervals = [
+            (lo, hi)
+            for lo, hi in [
+                (min_value, min(-min_magnitude, max_value)),
+                (max(min_magnitude, min_value), max_value),
+            ]
+            if lo <= hi
+        ]
+        if not intervals:
+            raise ValueError(
+                f"arrays: no value in [{min_value}, {max_value}] has magnitude >= {min_magnitude}"
+            )
+    elements = st.one_of(
+        *(
+            st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=dtype.itemsize * 8)
+            for lo, hi in intervals
+        )
     )
-    if min_magnitude > 0:
-        elements = elements.filter(lambda v: abs(v) >= min_magnitude)
     return hnp.arrays(dtype, shape, elements=elements)
 
 
@@ -159,12 +174,12 @@ def fuzz_gradients(
     Uses the active hypothesis profile; ``max_examples`` overrides its example count.
     """
 
-    def check(*inputs: Any) -> None:
+    def check(inputs: tuple[Any, ...]) -> None:
         if where is not None:
             assume(where(*inputs))
         check_gradients(fn, *inputs, order=order, eps=eps, atol=atol, rtol=rtol)
 
-    test = given(*strategies)(check)
+    test = given(st.tuples(*strategies))(check)
     if max_examples is not None:
         test = settings(max_examples=max_examples)(test)
     test()

@@ -85,7 +85,8 @@ class Neg(Function):
 class Pow(Function):
     """x ** y;  d/dx = y x^(y-1), d/dy = x^y log(x).
 
-    Conventions: d/dx is 0 where y == 0 (also at x == 0); d/dy is 0 where x == 0, as in PyTorch.
+    Conventions where these are undefined: d/dx is 0 where x == y == 0 (x^0 is constant);
+    d/dy is 0 where x == 0, as in PyTorch.
     """
 
     __slots__ = ()
@@ -102,8 +103,8 @@ class Pow(Function):
         if ex is not None:
             if isinstance(y, (int, float)):
                 gx = g * 0 if y == 0 else g * y * x ** (y - 1)
-            else:
-                gx = m.where(y == 0, 0, g * y * x ** m.where(y == 0, 1, y - 1))
+            else:  # never evaluate 0 ** -1: at x == y == 0 the base is replaced by 1
+                gx = g * y * m.where((x == 0) & (y == 0), 1, x) ** (y - 1)
         if ey is not None:
             if isinstance(x, (int, float)):
                 log_x = math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)

@@ -127,6 +127,7 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """x for x > 0, else slope * x;  d/dx = 1 for x > 0, else slope (also at 0)."""
 
+    op_name = "leaky_relu"
     __slots__ = ("slope",)
     save_inputs = True
 

@@ -164,6 +164,7 @@ class LogSoftmax(Function):
     """log_softmax(x) = x - logsumexp(x) along an axis;
     dL/dx = g - softmax(x) * sum(g)."""
 
+    op_name = "log_softmax"
     __slots__ = ("axis",)
     save_output = True
 

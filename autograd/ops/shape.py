@@ -57,6 +57,7 @@ class Permute(Function):
 class BroadcastTo(Function):
     """x broadcast to a shape (a read-only view);  the gradient is summed back (sum_to)."""
 
+    op_name = "broadcast_to"
     __slots__ = ("in_shape", "shape")
 
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
@@ -72,6 +73,7 @@ class BroadcastTo(Function):
 class SumTo(Function):
     """x summed over broadcast axes down to a shape;  the gradient is broadcast back."""
 
+    op_name = "sum_to"
     __slots__ = ("in_shape", "shape")
 
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
@@ -87,6 +89,7 @@ class SumTo(Function):
 class GetItem(Function):
     """x[index] (NumPy indexing);  the gradient is scattered back, adding over repeats."""
 
+    op_name = "getitem"
     __slots__ = ("in_shape", "index")
 
     def __init__(self, in_shape: tuple[int, ...], index: Any) -> None:
@@ -169,6 +172,7 @@ class Cast(Function):
 class ToDevice(Function):
     """x copied to another device;  the gradient is copied back."""
 
+    op_name = "to_device"
     __slots__ = ("dst", "src")
 
     def __init__(self, src: Device, dst: Device) -> None:
