@@ -107,6 +107,7 @@ class Backend:
 
 
 NUMPY = Backend(np)
+NUMPY_ARRAY = np.ndarray  # ops read 0-d NumPy arrays as NumPy scalars (see Function.__call__)
 
 _BY_TYPE: dict[type, Backend] = {np.ndarray: NUMPY, np.generic: NUMPY}
 _BY_DEVICE_TYPE: dict[str, Backend] = {"cpu": NUMPY}

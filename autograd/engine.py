@@ -103,6 +103,7 @@ def _execute(
         node = _root_node(root, i)
         g = _root_gradient(root, g, create_graph)
         grads[node] = g if node not in grads else grads[node] + g
+    del g
     deps = _count_dependencies(list(grads))
     target_set = None if targets is None else set(targets)
     needed = None if target_set is None else _needed(list(grads), deps, target_set)
@@ -124,6 +125,8 @@ def _run(
     retain: bool,
     create_graph: bool,
 ) -> None:
+    """Run the nodes in dependency order: ``grads`` holds the gradient summed so far for
+    each node, ``deps`` how many edges into it have still to deliver theirs."""
     ready = [node for node in grads if deps.get(node, 0) == 0]
     in_grads = gi = None
     m = tensor_math() if create_graph else None
@@ -170,7 +173,7 @@ def _run(
             deps[edge] = left
             if left == 0:
                 ready.append(edge)
-        in_grads = gi = g = None  # drop references so that leaves can steal their gradient
+        in_grads = gi = g = prev = None  # drop references so that leaves can steal gradients
 
 
 def _count_dependencies(start: list[Any]) -> dict[Any, int]:
