@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import dtypes
 from .backend import Device, backend_for, backend_of
 from .tensor import Tensor, _make, _shape_args, as_array
@@ -61,7 +63,8 @@ def full(
     """A tensor with every element equal to ``fill_value`` (bools give a bool tensor)."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if dtype is None:
-        dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.get_default_dtype()
+        is_bool = isinstance(fill_value, (bool, np.bool_))
+        dtype = dtypes.bool_ if is_bool else dtypes.get_default_dtype()
     backend, dev = _target(device)
     with backend.device_context(dev):
         data = backend.xp.full(shape, fill_value, dtype=dtypes.as_dtype(dtype))
@@ -82,7 +85,7 @@ def arange(
     if end is None:
         start, end = 0, start
     if dtype is None:
-        ints = all(isinstance(v, int) for v in (start, end, step))
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
     backend, dev = _target(device)
     with backend.device_context(dev):

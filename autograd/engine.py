@@ -141,8 +141,13 @@ def _run(
                 captured[node] = g
             else:
                 # Steal a freshly computed gradient; copy one that someone else also holds
-                # (one object sent down two paths, a view, the caller's own array).
-                shared = _refcount(g) > _EXCLUSIVE or getattr(g, "base", None) is not None
+                # (one object sent down two paths, a view, the caller's own array). The
+                # create_graph path, slow anyway, always copies.
+                shared = (
+                    create_graph
+                    or _refcount(g) > _EXCLUSIVE
+                    or getattr(g, "base", None) is not None
+                )
                 accumulate_grad(node, g, copy=shared)
             continue
         if node.hooks:

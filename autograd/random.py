@@ -13,7 +13,7 @@ from typing import Any
 from . import dtypes
 from .backend import Device, backend_for
 from .creation import _leaf
-from .errors import DeviceError
+from .errors import DeviceError, DTypeError
 from .tensor import Tensor, _make, _shape_args
 
 
@@ -91,12 +91,15 @@ def randn(
 
 def randint(
     low: int,
-    high: int,
-    shape: Sequence[int],
+    high: int | Sequence[int],
+    shape: Sequence[int] | None = None,
     generator: Generator | None = None,
     device: str | Device | None = None,
 ) -> Tensor:
-    """Integers drawn uniformly from [low, high), as int64."""
+    """Integers drawn uniformly from [low, high), as int64: ``randint(low, high, shape)`` or
+    ``randint(high, shape)``."""
+    if shape is None:
+        low, high, shape = 0, low, high
     gen, _ = _setup(generator, device, None)
     with gen._backend.device_context(gen.device):
         data = gen.rng.integers(low, high, size=tuple(shape), dtype=dtypes.int64)
@@ -147,4 +150,6 @@ def _setup(generator: Generator | None, device: Any, dtype: Any) -> tuple[Genera
             f"the generator is for {generator.device} but device={str(device)!r} was asked for"
         )
     dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    if dtype not in (dtypes.float32, dtypes.float64):
+        raise DTypeError(f"random floats come as float32 or float64, not {dtype}")
     return generator, dtype

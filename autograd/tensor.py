@@ -135,6 +135,10 @@ class Tensor:
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def clone(self) -> Tensor:
+        """A copy in new memory, still connected to the graph (gradients pass through)."""
+        return ops.clone(self)
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph (no grad)."""
         return _make(self.data, None)
@@ -298,9 +302,13 @@ class Tensor:
 
     # comparisons and logic: no gradient, bool results
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented  # ``t == None`` is False, as in PyTorch
         return ops.eq(self, other)
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented
         return ops.ne(self, other)
 
     def __lt__(self, other: TensorLike) -> Tensor:
@@ -394,7 +402,9 @@ class Tensor:
 
     def to(self, dtype: Any = None, device: str | Device | None = None) -> Tensor:
         """This tensor with another dtype and/or on another device (differentiable; returns
-        self when nothing changes)."""
+        self when nothing changes). ``t.to("cuda")`` and ``t.to(float64)`` both work."""
+        if device is None and _is_device_spec(dtype):
+            dtype, device = None, dtype
         out = self
         if dtype is not None and dtypes.as_dtype(dtype) != self.data.dtype:
             out = ops.cast(out, dtype)
@@ -551,7 +561,10 @@ def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
     share memory with each other or with the caller's arrays.
     """
     if isinstance(grad, Tensor):  # create_graph: the accumulated gradient stays differentiable
-        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        if tensor.grad is None:
+            tensor.grad = ops.clone(grad) if copy else grad
+        else:
+            tensor.grad = tensor.grad + grad
         return
     if tensor.grad is None:
         xp = backend_of(grad).xp
@@ -580,14 +593,23 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
             raise_device_move(data, device)
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     target = backend_for(device)
+    probe = np.asarray(data)
+    if probe.dtype.kind == "c":
+        raise DTypeError("complex numbers are not supported")
+    if probe.dtype.kind not in "biuf":  # None, strings, ragged or mixed lists
+        raise TypeError(
+            f"cannot make a tensor from {type(data).__name__} {data!r:.80}: expected numbers, "
+            "nested lists of numbers, or an array"
+        )
     if dtype is None:
-        probe = np.asarray(data)
-        if probe.dtype == object:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {data!r:.80}")
         dtype = probe.dtype if probe.dtype.kind == "b" else dtypes.get_default_dtype()
-        if probe.dtype.kind == "c":
-            raise DTypeError("complex numbers are not supported")
     return target.asarray(data, dtype=dtype, device=Device(device or "cpu"))
+
+
+def _is_device_spec(x: Any) -> bool:
+    return isinstance(x, Device) or (
+        isinstance(x, str) and x.strip().lower().partition(":")[0] in ("cpu", "cuda")
+    )
 
 
 def raise_device_move(data: Any, device: str | Device) -> None:

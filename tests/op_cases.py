@@ -422,6 +422,7 @@ CASES: list[Case] = [
         lambda *xs, axis: ag.stack(xs, axis),
         lambda *xs, axis: np.stack(xs, axis),
     ),
+    Case("clone", unary(), ag.clone, np.copy),
     Case(
         "split",
         draw_split,

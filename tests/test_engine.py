@@ -227,6 +227,18 @@ def test_gradients_never_share_memory():
     np.testing.assert_array_equal(g.numpy(), g_before)
 
 
+def test_create_graph_gradients_never_share_memory():
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    g = np.ones(2)
+    (x + y).backward(g, create_graph=True)
+    assert x.grad is not y.grad
+    for a, b in [(x.grad.data, y.grad.data), (x.grad.data, g), (y.grad.data, g)]:
+        assert not np.shares_memory(a, b)
+    (2 * x).sum().backward()  # accumulates into x only
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(y.grad.numpy(), [1.0, 1.0])
+
+
 def test_retained_gradients_do_not_share_memory():
     x = leaf([1.0, 2.0])
     y = x + 1

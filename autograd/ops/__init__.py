@@ -38,6 +38,7 @@ from .reduction import (
 from .shape import (
     broadcast_to,
     cast,
+    clone,
     concatenate,
     expand,
     flatten,
@@ -64,6 +65,7 @@ __all__ = [
     "broadcast_to",
     "cast",
     "clip",
+    "clone",
     "concatenate",
     "cos",
     "div",

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import dtypes
 from ..function import Function
 from ..operands import as_tensor, operands
-from ..tensor import Tensor
+from ..tensor import Tensor, _make
 
 
 class Add(Function):
@@ -130,8 +131,20 @@ def mul(x: Any, y: Any) -> Tensor:
 
 
 def div(x: Any, y: Any) -> Tensor:
-    """Elementwise x / y (broadcasting; true division)."""
-    return Div()(*operands("div", x, y))
+    """Elementwise x / y (broadcasting; true division: integer operands give the default
+    float dtype, as in PyTorch)."""
+    a, b = operands("div", x, y)
+    if not (_floating(a) or _floating(b)):
+        a, b = (_to_default_float(v) for v in (a, b))
+    return Div()(a, b)
+
+
+def _floating(v: Any) -> bool:
+    return isinstance(v, float) or (isinstance(v, Tensor) and dtypes.is_floating(v.data.dtype))
+
+
+def _to_default_float(v: Any) -> Any:
+    return _make(v.data.astype(dtypes.get_default_dtype()), None) if isinstance(v, Tensor) else v
 
 
 def neg(x: Any) -> Tensor:

@@ -154,6 +154,18 @@ class Stack(Function):
         return tuple(None if e is None else g[(*lead, i)] for i, e in enumerate(self.edges))
 
 
+class Clone(Function):
+    """A copy of x in new memory;  the gradient passes through unchanged."""
+
+    __slots__ = ()
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.array(x, copy=True)
+
+    def backward(self, m: Any, g: Any) -> Any:
+        return g
+
+
 class Cast(Function):
     """x converted to another floating dtype;  the gradient is converted back."""
 
@@ -351,6 +363,11 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
         cuts = [0, *(builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections), n]
     lead = (slice(None),) * a
     return [getitem(x, (*lead, slice(s, e))) for s, e in zip(cuts[:-1], cuts[1:])]
+
+
+def clone(x: Any) -> Tensor:
+    """A copy of ``x`` that shares no memory with it (differentiable)."""
+    return Clone()(as_tensor(x))
 
 
 def cast(x: Any, dtype: Any) -> Tensor:
