@@ -50,7 +50,14 @@ from .errors import (
     ShapeError,
 )
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    current_scope,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
 from .gradcheck import gradcheck, gradgradcheck
 from .ops import *  # noqa: F403  (every op as a function: autograd.exp(x) ...)
 from .ops import __all__ as _ops_all
@@ -119,6 +126,8 @@ __all__ = [
     "randn_like",
     "randperm",
     "set_default_dtype",
+    "scope",
+    "current_scope",
     "set_grad_enabled",
     "tensor",
     "uint8",

@@ -30,7 +30,7 @@ from .tensor import Tensor, _make
 class Function:
     """Base class of all operations; see the module docstring."""
 
-    __slots__ = ("__weakref__", "edges", "hooks", "inputs", "saved", "shapes")
+    __slots__ = ("__weakref__", "edges", "hooks", "inputs", "saved", "scope", "shapes")
 
     op_name: ClassVar[str] = ""  # the user-facing name, where it is not the lowercased class name
     save_inputs: ClassVar[bool] = False
@@ -79,6 +79,7 @@ class Function:
         self.edges = edges = tuple(edges)
         self.hooks = None
         self.shapes = None
+        self.scope = _mode.scope
         if self.broadcasts and out.ndim:  # remember broadcast inputs' shapes, to sum grads back
             shape = out.shape
             for e, a in zip(edges, arrays):

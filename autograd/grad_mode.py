@@ -1,6 +1,8 @@
-"""Whether operations are recorded in the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+"""How operations are recorded: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` say whether,
+``scope`` says under which label (graph pictures group an op by its scope, e.g. the ``nn``
+module that ran it).
 
-The flag is thread-local. Each class works as a context manager and as a function decorator.
+The state is thread-local. Each grad-mode class works as a context manager and as a decorator.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class _GradMode(threading.local):
     enabled = True
+    scope: tuple[str, ...] = ()  # labels of the enclosing scopes, outermost first
 
 
 _mode = _GradMode()
@@ -60,6 +63,30 @@ class enable_grad(_GradModeContext):
     """Record operations, also inside a ``no_grad`` block."""
 
     mode = True
+
+
+class scope:
+    """Label the operations recorded inside the block: ``with autograd.scope("encoder"): ...``.
+
+    Scopes nest; each recorded op keeps the tuple of enclosing labels as ``grad_fn.scope``.
+    ``nn.Module`` opens one per module call (its qualified name), so a picture of the graph can
+    draw a module as one box.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        self.prev = _mode.scope
+        _mode.scope = (*self.prev, self.label)
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.scope = self.prev
+
+
+def current_scope() -> tuple[str, ...]:
+    """The labels of the scopes open in this thread, outermost first."""
+    return _mode.scope
 
 
 class set_grad_enabled(_GradModeContext):

@@ -383,3 +383,17 @@ def test_backward_gradient_must_match_shape_and_dtype():
         y.backward(ag.ones(3, dtype=ag.float64), retain_graph=True)
     with pytest.raises(TypeError, match="float32"):
         y.backward(ag.ones(2), retain_graph=True)
+
+
+def test_scope_labels_recorded_ops_and_nests():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    with ag.scope("outer"):
+        y = x * 2
+        with ag.scope("inner"):
+            z = y.exp()
+            assert ag.current_scope() == ("outer", "inner")
+    w = z.sum()
+    assert y.grad_fn.scope == ("outer",)
+    assert z.grad_fn.scope == ("outer", "inner")
+    assert w.grad_fn.scope == ()
+    assert ag.current_scope() == ()
