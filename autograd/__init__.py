@@ -72,6 +72,7 @@ from .random import (
     randn_like,
     randperm,
 )
+from .viz import GraphvizNotFoundError, draw_graph, print_graph
 
 
 def device(spec: str | Device = "cpu") -> Device:
@@ -89,6 +90,7 @@ __all__ = [
     "Function",
     "Generator",
     "GradcheckError",
+    "GraphvizNotFoundError",
     "GraphError",
     "ShapeError",
     "Tensor",
@@ -97,6 +99,7 @@ __all__ = [
     "cuda",
     "default_generator",
     "device",
+    "draw_graph",
     "enable_grad",
     "eye",
     "float16",
@@ -119,6 +122,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "print_graph",
     "rand",
     "rand_like",
     "randint",

@@ -16,6 +16,10 @@ import numpy as np
 from .backward_math import ArrayMath
 from .errors import DeviceError
 
+# The device types that strings may name: the built-in ones, and any other a backend registers
+# (the tests register a stand-in device type to check the device code paths without a GPU).
+DEVICE_TYPES = {"cpu", "cuda"}
+
 
 class Device:
     """Where a tensor's data lives: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``.
@@ -32,12 +36,12 @@ class Device:
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
         kind, _, index = spec.strip().lower().partition(":")
-        if kind not in ("cpu", "cuda") or (index and not index.isdigit()):
+        if kind not in DEVICE_TYPES or (index and not index.isdigit()):
             raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
         if kind == "cpu" and index:
             raise ValueError(f"unknown device {spec!r}: the CPU has no index, use 'cpu'")
         self.type = kind
-        self.index = int(index) if index else (0 if kind == "cuda" else None)
+        self.index = None if kind == "cpu" else int(index or 0)
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -76,6 +80,10 @@ class Backend:
         self.xp = xp
         self.math = ArrayMath(self)  # the vocabulary of backward rules on this backend's arrays
 
+    def device_count(self) -> int:
+        """How many devices of ``device_type`` there are (their indices are 0 .. count-1)."""
+        return 1
+
     def device_of(self, array: Any) -> Device:
         return CPU
 
@@ -94,13 +102,23 @@ class Backend:
         """A context in which this backend creates arrays on ``device``."""
         return contextlib.nullcontext()
 
+    def guard(self, array: Any) -> contextlib.AbstractContextManager[Any]:
+        """A context in which operations on ``array`` run on its device, so that the arrays
+        they make stay there (CuPy computes on its *current* device, not the operands')."""
+        return self.device_context(self.device_of(array))
+
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         """``target[index] += values``, accumulating over repeated indices (in place)."""
         self.xp.add.at(target, index, values)
 
     def generator(self, seed: int | None, device: Device) -> Any:
-        """A fresh random generator of this backend (``random``, ``standard_normal`` ...)."""
+        """A fresh random generator of this backend on ``device`` (``random``,
+        ``standard_normal``, ``integers``: the methods NumPy's and CuPy's generators share)."""
         return np.random.default_rng(seed)
+
+    def permutation(self, rng: Any, n: int) -> Any:
+        """A random permutation of 0 .. n-1 drawn from ``rng``, a generator of this backend."""
+        return rng.permutation(n)
 
     def __repr__(self) -> str:
         return f"<Backend {self.name} ({self.device_type})>"
@@ -135,6 +153,7 @@ def register_backend(backend: Backend, array_types: tuple[type, ...]) -> None:
     for t in array_types:
         _BY_TYPE[t] = backend
     _BY_DEVICE_TYPE[backend.device_type] = backend
+    DEVICE_TYPES.add(backend.device_type)
     _TYPE_CACHE.clear()
     CPU_TYPES.clear()
 
@@ -145,6 +164,8 @@ def unregister_backend(backend: Backend) -> None:
         del _BY_TYPE[t]
     if _BY_DEVICE_TYPE.get(backend.device_type) is backend:
         del _BY_DEVICE_TYPE[backend.device_type]
+        if backend.device_type not in ("cpu", "cuda"):
+            DEVICE_TYPES.discard(backend.device_type)
     if backend.device_type == "cpu":
         _BY_DEVICE_TYPE["cpu"] = NUMPY
     _TYPE_CACHE.clear()
@@ -166,7 +187,33 @@ def backend_of_type(t: type) -> Backend:
         if backend is not None:
             _TYPE_CACHE[t] = backend
             return backend
+    if t.__module__.partition(".")[0] == "cupy" and "cuda" not in _BY_DEVICE_TYPE:
+        from . import cuda
+
+        cuda.require()  # a CuPy array met before any device="cuda": register CuPy now
+        return backend_of_type(t)
     raise TypeError(f"{t.__name__} is not an array type of any backend (NumPy or CuPy)")
+
+
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is an array (or NumPy scalar) of some backend."""
+    try:
+        backend_of(x)
+    except TypeError:
+        return False
+    return True
+
+
+def device_of(array: Any) -> Device:
+    """The device that holds ``array``."""
+    return backend_of(array).device_of(array)
+
+
+def device_guard(array: Any) -> contextlib.AbstractContextManager[Any]:
+    """A context in which operations on ``array`` run on its device and make their arrays
+    there. Functions guard their forward and backward themselves; array code outside them
+    (conversions, comparisons, the engine's sums) enters this. A no-op for NumPy."""
+    return backend_of(array).guard(array)
 
 
 def backend_for(device: str | Device | None) -> Backend:
@@ -178,6 +225,13 @@ def backend_for(device: str | Device | None) -> Backend:
 
         cuda.require()  # raises a DeviceError that says what is missing
         backend = _BY_DEVICE_TYPE[device.type]
+    if device.index is not None and device.index >= backend.device_count():
+        n = backend.device_count()
+        raise DeviceError(
+            f"device {str(device)!r} does not exist: there {'is' if n == 1 else 'are'} {n} "
+            f"{device.type} device{'' if n == 1 else 's'} ({device.type}:0 to "
+            f"{device.type}:{n - 1})"
+        )
     return backend
 
 

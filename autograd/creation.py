@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .backend import Device, backend_for, backend_of
+from .backend import Device, backend_for, backend_of, device_guard, device_of, is_array, transfer
 from .tensor import Tensor, _make, _shape_args, as_array
 
 
@@ -21,15 +21,21 @@ def tensor(
     device: str | Device | None = None,
     name: str | None = None,
 ) -> Tensor:
-    """A new leaf tensor holding a copy of ``data``.
+    """A new leaf tensor holding a copy of ``data``, on ``device`` (default: where ``data``
+    is, the CPU for Python data).
 
     ndarrays keep their dtype; Python numbers and (nested) lists become the default float dtype
-    (float32 unless ``set_default_dtype`` changed it), bools stay bool.
+    (float32 unless ``set_default_dtype`` changed it), bools stay bool. An array or tensor on
+    another device than ``device`` is copied there: naming the device is the explicit move.
     """
     source = data.data if isinstance(data, Tensor) else data
+    moved = device is not None and is_array(source) and Device(device) != device_of(source)
+    if moved:
+        source = transfer(source, Device(device))
     array = as_array(source, dtype, device)
-    if array is source:  # as_array did not copy: the caller's array must not be shared
-        array = backend_of(array).xp.array(array, copy=True)
+    if array is source and not moved:  # no copy yet: the caller's array must not be shared
+        with device_guard(array):
+            array = backend_of(array).xp.array(array, copy=True)
     return _leaf(array, requires_grad, name)
 
 

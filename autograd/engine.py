@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import backend_of, check_same_device
+from .backend import CPU_TYPES, backend_of, check_same_device, device_guard
 from .backward_math import tensor_math
 from .errors import DTypeError, GraphError, ShapeError
 from .function import Function
@@ -102,7 +102,7 @@ def _execute(
     for i, (root, g) in enumerate(zip(roots, gradients)):
         node = _root_node(root, i)
         g = _root_gradient(root, g, create_graph)
-        grads[node] = g if node not in grads else grads[node] + g
+        grads[node] = g if node not in grads else _sum(grads[node], g)
     del g
     deps = _count_dependencies(list(grads))
     target_set = None if targets is None else set(targets)
@@ -131,6 +131,7 @@ def _run(
     in_grads = gi = None
     m = tensor_math() if create_graph else None
     m_type = None  # the array type m was looked up for
+    on_device = False  # whether arrays of m_type live off the CPU (their rules need a guard)
     while ready:
         node = ready.pop()
         g = grads.pop(node)
@@ -160,7 +161,12 @@ def _run(
         if not create_graph and type(g) is not m_type:
             m_type = type(g)
             m = backend_of(g).math
-        in_grads = node.apply_backward(m, g, create_graph)
+            on_device = not CPU_TYPES[m_type]
+        if on_device:
+            with device_guard(g):
+                in_grads = node.apply_backward(m, g, create_graph)
+        else:
+            in_grads = node.apply_backward(m, g, create_graph)
         if not retain:  # free the buffers saved for backward
             node.saved = None
             node.inputs = ()
@@ -173,12 +179,25 @@ def _run(
                     f"input that needs one (a bug in the op)"
                 )
             prev = grads.get(edge)
-            grads[edge] = gi if prev is None else prev + gi
+            if prev is None:
+                grads[edge] = gi
+            elif on_device or type(gi) is not m_type:  # off the CPU, or moved by to_device
+                grads[edge] = _sum(prev, gi)
+            else:
+                grads[edge] = prev + gi
             left = deps[edge] - 1
             deps[edge] = left
             if left == 0:
                 ready.append(edge)
         in_grads = gi = g = prev = None  # drop references so that leaves can steal gradients
+
+
+def _sum(a: Any, b: Any) -> Any:
+    """Two gradients of one node added: Tensors, or arrays of one device (summed there)."""
+    if isinstance(b, Tensor) or CPU_TYPES[type(b)]:
+        return a + b
+    with device_guard(b):
+        return a + b
 
 
 def _count_dependencies(start: list[Any]) -> dict[Any, int]:
@@ -242,7 +261,8 @@ def _root_gradient(root: Tensor, g: Any, create_graph: bool) -> Any:
                 f"(as 1) for a one-element output. Reduce it first (e.g. out.sum()) or pass "
                 f"gradient= with the shape {root.shape}."
             )
-        g = backend_of(data).xp.ones_like(data)
+        with device_guard(data):
+            g = backend_of(data).xp.ones_like(data)
     elif isinstance(g, Tensor):
         if create_graph:
             _check_root_gradient(root, g.data)

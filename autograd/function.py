@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .backend import NUMPY_ARRAY
+from .backend import CPU_TYPES, NUMPY_ARRAY, device_guard
 from .errors import ArraygradError, GraphError
 from .grad_mode import _mode
 from .tensor import Tensor, _make
@@ -55,12 +55,19 @@ class Function:
         arrays = []
         edges = []
         recorded = False
+        on_device = None  # an input off the CPU: forward runs in its device's context
         for x in inputs:
             if isinstance(x, Tensor):
                 d = x.data
-                # NumPy computes on its scalars ~10x faster than on 0-d arrays (the scalar
-                # engine), and a scalar saved for backward is a snapshot of the value.
-                arrays.append(d[()] if d.__class__ is NUMPY_ARRAY and not d.ndim else d)
+                cls = d.__class__
+                if cls is NUMPY_ARRAY:
+                    # NumPy computes on its scalars ~10x faster than on 0-d arrays (the scalar
+                    # engine), and a scalar saved for backward is a snapshot of the value.
+                    arrays.append(d if d.ndim else d[()])
+                else:
+                    arrays.append(d)
+                    if on_device is None and not CPU_TYPES[cls]:
+                        on_device = d
                 if x._requires_grad:
                     edges.append(x.grad_fn or x)
                     recorded = True
@@ -69,7 +76,11 @@ class Function:
                 arrays.append(x)
             edges.append(None)
         try:
-            out = self.forward(*arrays)
+            if on_device is None:
+                out = self.forward(*arrays)
+            else:
+                with device_guard(on_device):
+                    out = self.forward(*arrays)
         except ArraygradError:
             raise
         except (ValueError, TypeError, IndexError) as e:

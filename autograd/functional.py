@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .backend import backend_of
+from .backend import backend_of, device_guard
 from .engine import grad
 from .errors import GraphError
 from .ops import reshape, stack
@@ -95,11 +95,7 @@ def jacobian(
                 row.append(g)
         per_input = []
         for x, row in zip(xs, rows):
-            block = (
-                stack(row)
-                if row
-                else _make(backend_of(x.data).xp.zeros((0, *x.shape), x.dtype), None)
-            )
+            block = stack(row) if row else _zeros(x, (0, *x.shape))
             per_input.append(reshape(block, out.shape + x.shape))
         jac.append(tuple(_finish(per_input, create_graph)))
     return _nest(jac, out_tuple, is_tuple)
@@ -216,7 +212,8 @@ def _vectors(v: Any, like: tuple[Tensor, ...], fn: str, side: str) -> tuple[Tens
                 f"{fn}: v can be omitted only when the {side} has a single element; pass v "
                 f"with the {side}'s shape"
             )
-        return (_make(backend_of(like[0].data).xp.ones_like(like[0].data), None),)
+        with device_guard(like[0].data):
+            return (_make(backend_of(like[0].data).xp.ones_like(like[0].data), None),)
     _, vs = _as_tuple(v, "v", fn)
     if len(vs) != len(like) or any(a.shape != b.shape for a, b in zip(vs, like)):
         raise ValueError(
@@ -267,8 +264,12 @@ def _scalar_output(out: Any, fn: str) -> Tensor:
     return out
 
 
-def _zeros(t: Tensor) -> Tensor:
-    return _make(backend_of(t.data).xp.zeros_like(t.data), None)
+def _zeros(t: Tensor, shape: tuple[int, ...] | None = None) -> Tensor:
+    """Zeros of t's dtype on t's device, of t's shape unless ``shape`` is given."""
+    with device_guard(t.data):
+        return _make(
+            backend_of(t.data).xp.zeros(t.shape if shape is None else shape, t.dtype), None
+        )
 
 
 def _finish(ts: Any, create_graph: bool) -> tuple[Tensor, ...]:

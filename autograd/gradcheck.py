@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .backend import backend_of
+from .backend import backend_of, device_guard
 from .engine import grad
 from .errors import DTypeError, GradcheckError
 from .tensor import Tensor, _make
@@ -66,10 +66,10 @@ def _check(
                 f"{who}: the gradient of input {i} has shape {a.shape} and dtype {a.dtype}, "
                 f"but the input has shape {x.shape} and dtype {x.dtype}"
             )
-        xp = backend_of(x.data).xp
-        a_data = xp.zeros_like(x.data) if a is None else a.data
-        numeric = _numeric_gradient(weighted_sum, inputs, i, eps)
-        _compare(who, i, a_data, numeric, atol, rtol)
+        with device_guard(x.data):  # the differences are taken on the input's device
+            a_data = backend_of(x.data).xp.zeros_like(x.data) if a is None else a.data
+            numeric = _numeric_gradient(weighted_sum, inputs, i, eps)
+            _compare(who, i, a_data, numeric, atol, rtol)
     return True
 
 
@@ -188,4 +188,5 @@ def _random_like(outputs: list[Tensor], seed: int) -> list[Tensor]:
 
 
 def _zeros_like(t: Tensor) -> Tensor:
-    return _make(backend_of(t.data).xp.zeros_like(t.data), None)
+    with device_guard(t.data):
+        return _make(backend_of(t.data).xp.zeros_like(t.data), None)

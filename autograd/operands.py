@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .backend import CPU_TYPES, backend_of, check_same_device
+from .backend import CPU_TYPES, backend_of, check_same_device, device_guard
 from .errors import DTypeError
 from .tensor import Tensor, _make, as_array
 
@@ -41,7 +41,7 @@ def as_tensors(op: str, xs: list[Any] | tuple[Any, ...]) -> list[Tensor]:
     ts = [as_tensor(x, like) for x in xs]
     target = common_float_dtype(op, [t.data.dtype for t in ts])
     if target is not None:
-        ts = [t if t.data.dtype == target else _make(t.data.astype(target), None) for t in ts]
+        ts = [t if t.data.dtype == target else cast_constant(t, target) for t in ts]
     check_same_device(op, [t.data for t in ts])
     return ts
 
@@ -68,7 +68,7 @@ def _with_constant(op: str, t: Tensor, c: Any, tensor_first: bool) -> tuple[Any,
         c = c.item()
     if isinstance(c, _SCALARS):
         if isinstance(c, float) and not dtypes.is_floating(t.data.dtype):
-            t = _make(t.data.astype(dtypes.get_default_dtype()), None)
+            t = cast_constant(t, dtypes.get_default_dtype())
         return (t, c) if tensor_first else (c, t)
     if isinstance(c, complex):
         raise DTypeError(f"{op}: complex numbers are not supported")
@@ -82,10 +82,16 @@ def unify_dtypes(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     if target is None:
         return a, b  # integers and bools: NumPy's promotion (no gradients involved)
     if a.data.dtype != target:
-        a = _make(a.data.astype(target), None)
+        a = cast_constant(a, target)
     if b.data.dtype != target:
-        b = _make(b.data.astype(target), None)
+        b = cast_constant(b, target)
     return a, b
+
+
+def cast_constant(t: Tensor, dtype: Any) -> Tensor:
+    """The values of ``t`` converted to ``dtype``, as a constant of the graph (on t's device)."""
+    with device_guard(t.data):
+        return _make(t.data.astype(dtype), None)
 
 
 def common_float_dtype(op: str, dts: list[np.dtype]) -> np.dtype | None:

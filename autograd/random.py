@@ -112,7 +112,7 @@ def randperm(
     """A random permutation of 0 .. n-1, as int64."""
     gen, _ = _setup(generator, device, None)
     with gen._backend.device_context(gen.device):
-        data = gen.rng.permutation(n).astype(dtypes.int64)
+        data = gen._backend.permutation(gen.rng, n).astype(dtypes.int64)
     return _make(data, None)
 
 

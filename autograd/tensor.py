@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from . import dtypes
-from .backend import Device, backend_for, backend_of
+from .backend import CPU_TYPES, DEVICE_TYPES, Device, backend_for, backend_of, device_guard
 from .errors import DTypeError, GraphError
 
 if TYPE_CHECKING:
@@ -566,6 +566,14 @@ def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
         else:
             tensor.grad = tensor.grad + grad
         return
+    if CPU_TYPES[type(grad)]:
+        _accumulate_array(tensor, grad, copy)
+    else:
+        with device_guard(grad):
+            _accumulate_array(tensor, grad, copy)
+
+
+def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
     if tensor.grad is None:
         xp = backend_of(grad).xp
         if copy or not isinstance(grad, xp.ndarray):
@@ -591,7 +599,10 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
     if backend is not None:  # already an array of some backend
         if device is not None and Device(device) != backend.device_of(data):
             raise_device_move(data, device)
-        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+        if dtype is None or data.dtype == dtype:
+            return data
+        with backend.guard(data):
+            return data.astype(dtype)
     target = backend_for(device)
     probe = np.asarray(data)
     if probe.dtype.kind == "c":
@@ -608,7 +619,7 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
 
 def _is_device_spec(x: Any) -> bool:
     return isinstance(x, Device) or (
-        isinstance(x, str) and x.strip().lower().partition(":")[0] in ("cpu", "cuda")
+        isinstance(x, str) and x.strip().lower().partition(":")[0] in DEVICE_TYPES
     )
 
 

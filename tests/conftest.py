@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, settings
 
 import autograd
 
+from .devices import ACCELERATORS, DEVICES
+
 settings.register_profile(
     "ci",
     max_examples=25,
@@ -38,3 +40,32 @@ def _default_dtype_restored():
     autograd.set_default_dtype(autograd.float32)
     yield
     autograd.set_default_dtype(autograd.float32)
+
+
+@pytest.fixture(scope="session")
+def fake_backend():
+    """The conformance backend (tests/fake_device.py), registered for the tests that use it."""
+    from autograd.backend import register_backend, unregister_backend
+
+    from .fake_device import FakeBackend, FakeDeviceArray
+
+    backend = FakeBackend()
+    register_backend(backend, (FakeDeviceArray,))
+    yield backend
+    unregister_backend(backend)
+
+
+@pytest.fixture(scope="session", params=DEVICES)
+def device(request):
+    """Each device of tests/devices.py in turn: the CPU, the fake device, CUDA (marked gpu)."""
+    if request.param.startswith("fake"):
+        request.getfixturevalue("fake_backend")
+    return request.param
+
+
+@pytest.fixture(scope="session", params=ACCELERATORS)
+def accelerator(request):
+    """The devices other than the CPU: the fake device, and CUDA (marked gpu)."""
+    if request.param.startswith("fake"):
+        request.getfixturevalue("fake_backend")
+    return request.param

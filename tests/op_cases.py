@@ -430,3 +430,56 @@ CASES: list[Case] = [
         np_split,
     ),
 ]
+
+
+# ------------------------------------------------------------------- nn ops (ops/nn_ops.py)
+def draw_linear(data: st.DataObject) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """x (..., in) with up to two batch axes, W (out, in), and b (out,) or no bias."""
+    lead = data.draw(shapes(max_dims=2, max_side=MAX_SIDE), "batch")
+    n_in, n_out = (data.draw(st.integers(1, MAX_SIDE), n) for n in ("in", "out"))
+    xs = [data.draw(arrays((*lead, n_in)), "x"), data.draw(arrays((n_out, n_in)), "w")]
+    if data.draw(st.booleans(), "bias"):
+        xs.append(data.draw(arrays((n_out,)), "b"))
+    return xs, {}
+
+
+def draw_class_targets(data: st.DataObject) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Scores (N, C), integer targets (N,), optional class weights (a list: it takes the
+    scores' dtype) and a reduction."""
+    n, c = (data.draw(st.integers(1, 4), name) for name in ("N", "C"))
+    target = data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, c - 1)), "target")
+    weight = data.draw(st.none() | st.lists(st.floats(0.1, 2.0), min_size=c, max_size=c), "weight")
+    reduction = data.draw(st.sampled_from(["mean", "sum", "none"]), "reduction")
+    params = {"target": target, "weight": weight, "reduction": reduction}
+    return [data.draw(arrays((n, c)), "x")], params
+
+
+def np_linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    return x @ w.T if b is None else x @ w.T + b
+
+
+def np_nll_loss(
+    x: np.ndarray, target: np.ndarray, weight: list[float] | None, reduction: str
+) -> np.ndarray:
+    w = np.ones(x.shape[1]) if weight is None else np.asarray(weight)
+    wt = w[target]
+    losses = -wt * x[np.arange(len(target)), target]
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / wt.sum()
+
+
+def np_cross_entropy(
+    x: np.ndarray, target: np.ndarray, weight: list[float] | None, reduction: str
+) -> np.ndarray:
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return np_nll_loss(log_p, target, weight, reduction)
+
+
+CASES += [
+    Case("linear", draw_linear, ag.linear, np_linear),
+    Case("softplus", unary(lo=-20.0, hi=20.0), ag.softplus, lambda x: np.logaddexp(0, x)),
+    Case("nll_loss", draw_class_targets, ag.nll_loss, np_nll_loss),
+    Case("cross_entropy", draw_class_targets, ag.cross_entropy, np_cross_entropy),
+]

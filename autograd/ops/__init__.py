@@ -20,6 +20,7 @@ from .elementwise import (
     where,
 )
 from .linalg import matmul
+from .nn_ops import cross_entropy, linear, nll_loss, softplus
 from .reduction import (
     all,
     any,
@@ -68,6 +69,7 @@ __all__ = [
     "clone",
     "concatenate",
     "cos",
+    "cross_entropy",
     "div",
     "eq",
     "exp",
@@ -78,6 +80,7 @@ __all__ = [
     "gt",
     "le",
     "leaky_relu",
+    "linear",
     "log",
     "log_softmax",
     "logical_and",
@@ -95,6 +98,7 @@ __all__ = [
     "mul",
     "ne",
     "neg",
+    "nll_loss",
     "permute",
     "pow",
     "relu",
@@ -104,6 +108,7 @@ __all__ = [
     "sign",
     "sin",
     "softmax",
+    "softplus",
     "split",
     "sqrt",
     "squeeze",

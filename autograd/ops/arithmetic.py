@@ -11,8 +11,8 @@ from typing import Any
 
 from .. import dtypes
 from ..function import Function
-from ..operands import as_tensor, operands
-from ..tensor import Tensor, _make
+from ..operands import as_tensor, cast_constant, operands
+from ..tensor import Tensor
 
 
 class Add(Function):
@@ -144,7 +144,7 @@ def _floating(v: Any) -> bool:
 
 
 def _to_default_float(v: Any) -> Any:
-    return _make(v.data.astype(dtypes.get_default_dtype()), None) if isinstance(v, Tensor) else v
+    return cast_constant(v, dtypes.get_default_dtype()) if isinstance(v, Tensor) else v
 
 
 def neg(x: Any) -> Tensor:

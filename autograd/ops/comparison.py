@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import backend_of
+from ..backend import backend_of, device_guard
 from ..errors import DTypeError
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
@@ -14,8 +14,9 @@ def _compare(op: str, ufunc: str, x: Any, y: Any) -> Tensor:
     x, y = operands(op, x, y)
     a = x.data if isinstance(x, Tensor) else x
     b = y.data if isinstance(y, Tensor) else y
-    xp = backend_of(a if isinstance(x, Tensor) else b).xp
-    return _make(getattr(xp, ufunc)(a, b), None)
+    on = a if isinstance(x, Tensor) else b
+    with device_guard(on):
+        return _make(getattr(backend_of(on).xp, ufunc)(a, b), None)
 
 
 def eq(x: Any, y: Any) -> Tensor:
@@ -58,8 +59,9 @@ def _logic(op: str, ufunc: str, *xs: Any) -> Tensor:
             )
     if len(ts) == 2:
         operands(op, ts[0], ts[1])  # device check
-    xp = backend_of(ts[0].data).xp
-    return _make(getattr(xp, ufunc)(*(t.data for t in ts)), None)
+    on = ts[0].data
+    with device_guard(on):
+        return _make(getattr(backend_of(on).xp, ufunc)(*(t.data for t in ts)), None)
 
 
 def logical_and(x: Any, y: Any) -> Tensor:

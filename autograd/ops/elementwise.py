@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import backend_of, check_same_device
+from ..backend import backend_of, check_same_device, device_guard
 from ..function import Function
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
@@ -284,7 +284,8 @@ def sign(x: Any) -> Tensor:
     """Elementwise sign (-1, 0, 1). Its derivative is 0 almost everywhere, so it is a constant
     of the graph (no grad_fn)."""
     x = as_tensor(x)
-    return _make(backend_of(x.data).xp.sign(x.data), None)
+    with device_guard(x.data):
+        return _make(backend_of(x.data).xp.sign(x.data), None)
 
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
@@ -311,6 +312,8 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     cond = as_tensor(condition)
     if cond.data.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {cond.data.dtype}")
+    if not (isinstance(x, Tensor) or isinstance(y, Tensor)):
+        x = as_tensor(x, like=cond)  # two constants: made where the condition is
     x, y = operands("where", x, y)  # at least one of them is now a tensor
     check_same_device("where", (cond.data, (x if isinstance(x, Tensor) else y).data))
     return Where(cond.data)(x, y)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
-from ..backend import backend_of
+from ..backend import backend_of, device_guard
 from ..errors import ShapeError
 from ..function import Function
 from ..operands import as_tensor
@@ -251,8 +251,10 @@ def _index_reduction(name: str, x: Any, axis: int | None, keepdims: bool) -> Ten
         if not isinstance(axis, int):
             raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
         normalize_axes(name, axis, x.ndim)
-    xp = backend_of(x.data).xp
-    return _make(getattr(xp, name)(x.data, axis=axis, keepdims=keepdims), None)
+    with device_guard(x.data):
+        return _make(
+            getattr(backend_of(x.data).xp, name)(x.data, axis=axis, keepdims=keepdims), None
+        )
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
@@ -268,10 +270,14 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 def any(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Whether any element is true (nonzero) over ``axis``; no gradient."""
     x = as_tensor(x)
-    return _make(x.data.any(axis=normalize_axes("any", axis, x.ndim), keepdims=keepdims), None)
+    axes = normalize_axes("any", axis, x.ndim)
+    with device_guard(x.data):
+        return _make(x.data.any(axis=axes, keepdims=keepdims), None)
 
 
 def all(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Whether all elements are true (nonzero) over ``axis``; no gradient."""
     x = as_tensor(x)
-    return _make(x.data.all(axis=normalize_axes("all", axis, x.ndim), keepdims=keepdims), None)
+    axes = normalize_axes("all", axis, x.ndim)
+    with device_guard(x.data):
+        return _make(x.data.all(axis=axes, keepdims=keepdims), None)

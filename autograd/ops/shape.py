@@ -13,11 +13,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
-from ..backend import Device, backend_for, backend_of, transfer
+from ..backend import (
+    Device,
+    backend_for,
+    backend_of,
+    check_same_device,
+    device_of,
+    is_array,
+    transfer,
+)
 from ..errors import ShapeError
 from ..function import Function
-from ..operands import as_tensor, as_tensors
-from ..tensor import Tensor, _make
+from ..operands import as_tensor, as_tensors, cast_constant
+from ..tensor import Tensor
 from .reduction import normalize_axes
 
 
@@ -300,33 +308,38 @@ def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with NumPy's indexing: ints, slices, None, Ellipsis, boolean masks and
     integer arrays (repeated indices accumulate their gradient)."""
     x = as_tensor(x)
-    return GetItem(x.shape, normalize_index(index, x))(x)
+    return GetItem(x.shape, normalize_index("getitem", index, x))(x)
 
 
 def scatter(shape: Sequence[int], index: Any, values: Any) -> Tensor:
     """``zeros(shape)`` with ``values`` added at ``index`` (repeated indices accumulate)."""
     values = as_tensor(values)
-    return Scatter(tuple(shape), normalize_index(index, values))(values)
+    return Scatter(tuple(shape), normalize_index("scatter", index, values))(values)
 
 
-def normalize_index(index: Any, like: Tensor) -> Any:
-    """An index with Tensors and lists turned into arrays of ``like``'s backend."""
+def normalize_index(op: str, index: Any, like: Tensor) -> Any:
+    """An index for ``like`` with its arrays on ``like``'s device: index Tensors must be there
+    already (they are operands); host data (lists, NumPy arrays) is a constant of the op, like
+    a Python number, and is made there."""
     if isinstance(index, tuple):
-        return tuple(_index_part(p, like) for p in index)
-    return _index_part(index, like)
+        return tuple(_index_part(op, p, like) for p in index)
+    return _index_part(op, index, like)
 
 
-def _index_part(p: Any, like: Tensor) -> Any:
+def _index_part(op: str, p: Any, like: Tensor) -> Any:
     if p is None or p is Ellipsis or isinstance(p, (slice, int)):
         return p
     if isinstance(p, Tensor):
-        p = p.data
+        a = p.data
+        check_same_device(op, (like.data, a))
     elif hasattr(p, "__index__") and not hasattr(p, "shape"):
         return operator.index(p)
-    backend = backend_of(like.data)
-    a = backend.asarray(p, device=like.device) if not hasattr(p, "dtype") else p
+    elif is_array(p) and device_of(p) == like.device:
+        a = p
+    else:
+        a = backend_of(like.data).asarray(p, device=like.device)
     if a.dtype.kind not in "iub":
-        raise IndexError(f"getitem: index arrays must hold integers or booleans, got {a.dtype}")
+        raise IndexError(f"{op}: index arrays must hold integers or booleans, got {a.dtype}")
     if a.ndim == 0 and a.dtype.kind in "iu":
         return int(a)
     return a
@@ -378,7 +391,7 @@ def cast(x: Any, dtype: Any) -> Tensor:
     if dtype == x.dtype:
         return x
     if not (dtypes.is_floating(dtype) and dtypes.is_floating(x.dtype)):
-        return _make(x.data.astype(dtype), None)
+        return cast_constant(x, dtype)
     return Cast(x.dtype, dtype)(x)
 
 

@@ -1,0 +1,203 @@
+"""Fused operations for neural networks: ``linear``, ``softplus``, ``nll_loss``, ``cross_entropy``.
+
+Each is one graph node where the composite would cost speed or stability:
+
+* ``linear`` (x W^T + b) is one node instead of transpose, matmul and add, and its weight
+  gradient g^T x comes out in W's own layout, with no transposed copy;
+* ``softplus`` log(1 + e^x) is exact in both tails, where log(1 + exp(x)) overflows;
+* ``nll_loss`` picks, weights and reduces in one step; its gradient is a scatter.
+
+``cross_entropy`` is ``nll_loss(log_softmax(x))``: log_softmax shifts by the maximum, so the
+loss is finite and exact for logits of any finite magnitude.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes
+from ..backend import CPU_TYPES, backend_of, check_same_device
+from ..errors import DTypeError, ShapeError
+from ..function import Function
+from ..operands import as_tensor, common_float_dtype
+from ..tensor import Tensor, _make
+from .reduction import log_softmax
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class Linear(Function):
+    """x W^T + b, with W of shape (out, in) and any leading batch axes on x;
+    dL/dx = g W,  dL/dW = g^T x (summed over the batch axes),  dL/db = sum of g over them."""
+
+    __slots__ = ()
+    save_inputs = True
+
+    def forward(self, x: Any, w: Any, b: Any = None) -> Any:
+        out = x @ w.T
+        if b is not None:
+            out += b  # out is a fresh array
+        return out
+
+    def backward(self, m: Any, g: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
+        edges = self.edges
+        gx = None if edges[0] is None else g @ w
+        if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
+            g, x = g.reshape((-1, g.shape[-1])), x.reshape((-1, x.shape[-1]))
+        gw = None if edges[1] is None else g.T @ x
+        if len(edges) == 2:
+            return gx, gw
+        return gx, gw, (None if edges[2] is None else g.sum(axis=0))
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + e^x), computed as logaddexp(0, x);
+    d/dx = sigmoid(x) = e^(x - softplus(x)), exact in both tails."""
+
+    __slots__ = ()
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.logaddexp(0, x)
+
+    def backward(self, m: Any, g: Any, x: Any, out: Any) -> Any:
+        return g * m.exp(x - out)
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of class targets t from log-probabilities x of shape (N, C):
+    loss_i = -w[t_i] x[i, t_i];  'sum' adds them, 'mean' divides the sum by sum_i w[t_i]
+    (by N without weights), 'none' keeps them.
+
+    With coef_i = -w[t_i] / D (D the divisor) the loss is linear in x: sum_ij S_ij x_ij for the
+    selection matrix S (S[i, t_i] = coef_i, 0 elsewhere), so dL/dx = g S (row i times g_i for
+    'none')."""
+
+    op_name = "nll_loss"
+    __slots__ = ("coef", "dtype", "index", "reduce", "shape")
+
+    def __init__(self, x: Tensor, index: tuple[Any, Any], coef: Any, reduce: bool) -> None:
+        self.shape, self.dtype = x.shape, x.dtype
+        self.index, self.coef, self.reduce = index, coef, reduce
+
+    def forward(self, x: Any) -> Any:
+        picked = x[self.index] * self.coef
+        return picked.sum() if self.reduce else picked
+
+    def backward(self, m: Any, g: Any) -> Any:
+        rows = self.index[0]
+        backend = backend_of(rows)
+        with backend.device_context(backend.device_of(rows)):  # also with create_graph
+            s = backend.xp.zeros(self.shape, dtype=self.dtype)  # a constant of the graph
+            s[self.index] = self.coef
+        return s * g if self.reduce else s * g.reshape((-1, 1))
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x W^T + b for x of shape (..., in), W (out, in), b (out,): shape (..., out)."""
+    x, weight = as_tensor(x), as_tensor(weight)
+    parts = (x, weight) if bias is None else (x, weight, as_tensor(bias))
+    xd, wd = x.data, weight.data
+    if not xd.ndim or wd.ndim != 2 or xd.shape[-1] != wd.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {xd.shape} and weight of shape {wd.shape} do not fit: the "
+            f"weight must be (out_features, in_features), in_features = the input's last axis"
+        )
+    bd = None if bias is None else parts[2].data
+    if bd is not None and bd.shape != wd.shape[:1]:
+        raise ShapeError(
+            f"linear: bias of shape {bd.shape} does not fit a weight of shape {wd.shape}; "
+            f"expected ({wd.shape[0]},)"
+        )
+    if wd.dtype != xd.dtype or (bd is not None and bd.dtype != xd.dtype):
+        target = common_float_dtype("linear", [p.dtype for p in parts])
+        parts = tuple(p if p.dtype == target else _make(p.data.astype(target), None) for p in parts)
+    if not (CPU_TYPES[type(xd)] and CPU_TYPES[type(wd)] and (bd is None or CPU_TYPES[type(bd)])):
+        check_same_device("linear", [p.data for p in parts])
+    return Linear()(*parts)
+
+
+def softplus(x: Any) -> Tensor:
+    """Elementwise log(1 + e^x), without overflow; its derivative is sigmoid(x)."""
+    return Softplus()(as_tensor(x))
+
+
+def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood loss of integer class ``target`` (N,) given ``log_probs`` (N, C).
+
+    loss_i = -weight[t_i] log_probs[i, t_i]. ``reduction``: ``'mean'`` divides the sum by
+    sum_i weight[t_i] (by N without weights, as in PyTorch), ``'sum'`` adds, ``'none'`` gives
+    the N losses. ``weight`` (C,) holds constant class weights (no gradient).
+    """
+    x = as_tensor(log_probs)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not dtypes.is_floating(x.dtype):
+        raise DTypeError(f"nll_loss: log-probabilities must be floating, got {x.dtype}")
+    if x.ndim != 2:
+        raise ShapeError(
+            f"nll_loss: log-probabilities must have shape (N, C), got {x.shape}; flatten any "
+            f"extra axes into N first"
+        )
+    n, c = x.shape
+    backend = backend_of(x.data)
+    with backend.device_context(x.device):  # the arrays below are made on x's device
+        t = _class_target("nll_loss", target, x)
+        if weight is None:
+            coef = -1.0 / n if reduction == "mean" else -1.0
+        else:
+            w = as_tensor(weight, like=x).data
+            if w.shape != (c,):
+                raise ShapeError(
+                    f"nll_loss: weight must have shape ({c},) (one per class), got {w.shape}"
+                )
+            if w.dtype != x.dtype:
+                raise DTypeError(f"nll_loss: weight is {w.dtype} but the input is {x.dtype}")
+            check_same_device("nll_loss", (x.data, w))
+            wt = w[t]
+            coef = -wt / wt.sum() if reduction == "mean" else -wt
+        rows = backend.xp.arange(n)
+    return NLLLoss(x, (rows, t), coef, reduction != "none")(x)
+
+
+def cross_entropy(logits: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of integer class ``target`` (N,) given unnormalized ``logits`` (N, C):
+    loss_i = -weight[t_i] (x[i, t_i] - logsumexp_j x[i, j]), reduced as in ``nll_loss``.
+
+    Finite and exact for logits of any finite magnitude (log_softmax shifts by the maximum);
+    dL/dx_i = weight[t_i] (softmax(x_i) - onehot(t_i)) g / D.
+    """
+    x = as_tensor(logits)
+    if x.ndim != 2:
+        raise ShapeError(
+            f"cross_entropy: logits must have shape (N, C), got {x.shape}; flatten any extra "
+            f"axes into N first"
+        )
+    return nll_loss(log_softmax(x, axis=1), target, weight, reduction)
+
+
+def _class_target(op: str, target: Any, x: Tensor) -> Any:
+    """``target`` as an integer array of shape (N,) on x's device, each in [0, C)."""
+    n, c = x.shape
+    if isinstance(target, Tensor):
+        t = target.data
+    elif hasattr(target, "dtype"):
+        t = target
+    else:
+        backend = backend_of(x.data)
+        t = backend.asarray(target, dtype=dtypes.int64, device=x.device)
+    if t.dtype.kind not in "iu":
+        raise DTypeError(
+            f"{op}: targets must be integer class indices, got {t.dtype}; make them with "
+            f"dtype=autograd.int64 (Python lists become floats by default)"
+        )
+    if t.shape != (n,):
+        raise ShapeError(f"{op}: expected {n} targets (shape ({n},)), got shape {t.shape}")
+    check_same_device(op, (x.data, t))
+    if n and (int(t.min()) < 0 or int(t.max()) >= c):
+        raise IndexError(
+            f"{op}: targets must be class indices in [0, {c}), got values from {int(t.min())} "
+            f"to {int(t.max())}"
+        )
+    return t

@@ -1,0 +1,211 @@
+"""One MNIST training epoch of ISLR's dropout network, three ways, side by side in one run.
+
+The network of ISLR's Table 10.1 (784-256-128-10, ReLU, dropout 0.4 and 0.3, softmax
+cross-entropy, RMSprop with Keras's defaults lr=1e-3, rho=0.9, eps=1e-7), trained for one
+epoch on 48,000 images in batches of 128 (375 steps):
+
+* arraygrad: ``nn.MLP`` + ``nn.functional.cross_entropy`` + ``optim.RMSprop``, gradients
+  from the graph;
+* raw NumPy: the same forward, the hand-derived backward and the RMSprop update, written
+  directly with NumPy arrays (the floor for any NumPy-based engine);
+* PyTorch CPU (when installed, ``pip install torch==2.13.0``) with as many threads as NumPy's
+  BLAS uses.
+
+The images are random float32 values in [0, 1) of MNIST's size (the time of dense layers
+does not depend on the values), so the script needs no download. Each contestant runs its
+epochs interleaved with the others' and the medians are compared.
+
+    python benchmarks/mnist_epoch.py             # 5 epochs each
+    python benchmarks/mnist_epoch.py --repeats 2 # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import autograd as ag
+import nn
+import optim
+
+SIZES = (784, 256, 128, 10)
+DROPOUT = (0.4, 0.3)
+LR, RHO, EPS = 1e-3, 0.9, 1e-7
+N_TRAIN, BATCH = 48_000, 128
+
+
+def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((N_TRAIN, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], N_TRAIN)
+    return x, y
+
+
+def batches(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(n)
+    return [order[i : i + BATCH] for i in range(0, n, BATCH)]
+
+
+# ---------------------------------------------------------------- arraygrad
+
+
+def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    ag.manual_seed(0)
+    model = nn.MLP(SIZES[0], list(SIZES[1:-1]), SIZES[-1], dropout=list(DROPOUT))
+    opt = optim.RMSprop(model.parameters(), lr=LR, alpha=RHO, eps=EPS)
+    rng = np.random.default_rng(1)
+    model.train()
+
+    def epoch() -> float:
+        loss = None
+        for idx in batches(len(x), rng):
+            xb, yb = ag.tensor(x[idx]), ag.tensor(y[idx])
+            loss = nn.functional.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return float(loss)
+
+    return epoch
+
+
+# ---------------------------------------------------------------- raw NumPy
+
+
+def numpy_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    rng = np.random.default_rng(0)
+    params = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    square_avg = [np.zeros_like(p) for p in params]
+    order_rng = np.random.default_rng(1)
+    eye = np.eye(SIZES[-1], dtype=np.float32)
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> float:
+        w1, b1, w2, b2, w3, b3 = params
+        n = len(xb)
+        h1 = xb @ w1 + b1
+        m1 = (rng.random(h1.shape, dtype=np.float32) >= DROPOUT[0]) * np.float32(
+            1 / (1 - DROPOUT[0])
+        )
+        a1 = np.maximum(h1, 0) * m1
+        h2 = a1 @ w2 + b2
+        m2 = (rng.random(h2.shape, dtype=np.float32) >= DROPOUT[1]) * np.float32(
+            1 / (1 - DROPOUT[1])
+        )
+        a2 = np.maximum(h2, 0) * m2
+        z = a2 @ w3 + b3
+        z = z - z.max(axis=1, keepdims=True)
+        ez = np.exp(z)
+        total = ez.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(total[:, 0]) - z[np.arange(n), yb]))
+        dz = (ez / total - eye[yb]) / np.float32(n)
+        da2 = (dz @ w3.T) * m2 * (h2 > 0)
+        da1 = (da2 @ w2.T) * m1 * (h1 > 0)
+        grads = (xb.T @ da1, da1.sum(0), a1.T @ da2, da2.sum(0), a2.T @ dz, dz.sum(0))
+        for p, g, v in zip(params, grads, square_avg):
+            v *= RHO
+            v += np.float32(1 - RHO) * g * g
+            p -= np.float32(LR) * g / (np.sqrt(v) + np.float32(EPS))
+        return loss
+
+    def epoch() -> float:
+        loss = 0.0
+        for idx in batches(len(x), order_rng):
+            loss = step(x[idx], y[idx])
+        return loss
+
+    return epoch
+
+
+# ---------------------------------------------------------------- PyTorch
+
+
+def torch_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    layers: list = []
+    for i, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(DROPOUT):
+            layers += [torch.nn.ReLU(), torch.nn.Dropout(DROPOUT[i])]
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.RMSprop(model.parameters(), lr=LR, alpha=RHO, eps=EPS)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    rng = np.random.default_rng(1)
+    model.train()
+
+    def epoch() -> float:
+        loss = None
+        for idx in batches(len(x), rng):
+            i = torch.from_numpy(idx)
+            loss = torch.nn.functional.cross_entropy(model(xt[i]), yt[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return float(loss)
+
+    return epoch
+
+
+def blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+    except Exception:
+        return os.cpu_count() or 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per contestant")
+    args = parser.parse_args()
+    x, y = make_data()
+    threads = blas_threads()
+    contestants = {
+        "raw NumPy": numpy_epoch_fn(x, y),
+        "arraygrad": arraygrad_epoch_fn(x, y),
+    }
+    torch_fn = torch_epoch_fn(x, y)
+    if torch_fn is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+        contestants[f"PyTorch {torch.__version__} CPU"] = torch_fn
+    print(
+        f"One epoch: {N_TRAIN} images, batch {BATCH} ({-(-N_TRAIN // BATCH)} steps), "
+        f"MLP 784-256-128-10 + dropout {DROPOUT}, RMSprop; {threads} BLAS/torch threads"
+    )
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    for fn in contestants.values():
+        fn()  # warm-up epoch
+    for _ in range(args.repeats):
+        for name, fn in contestants.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    base = medians["raw NumPy"]
+    for name, median in medians.items():
+        print(
+            f"  {name:<24} median {median:6.2f} s/epoch   min {min(times[name]):6.2f} s   "
+            f"ratio to raw NumPy {median / base:5.2f}"
+        )
+    if torch_fn is not None:
+        torch_name = next(n for n in medians if n.startswith("PyTorch"))
+        print(f"  arraygrad / PyTorch: {medians['arraygrad'] / medians[torch_name]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

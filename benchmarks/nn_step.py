@@ -1,0 +1,217 @@
+"""One training step of ``nn.MLP(784, [256, 128], 10)`` against the same step in raw NumPy.
+
+Run:  python benchmarks/nn_step.py            (about 20 seconds)
+      python benchmarks/nn_step.py --quick    (a few seconds, rougher numbers)
+
+The step, on a batch of 128 float32 examples (ISLR's MNIST network without dropout):
+forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
+
+* arraygrad: ``model.zero_grad()``, ``F.cross_entropy(model(x), y).backward()``, then the
+  update written on the parameters' arrays.
+* NumPy: the same math written by hand, as one would without an engine: the three affine
+  maps, ReLU, a shifted log-softmax, and the backward pass (softmax minus one-hot, the
+  matrix products, ReLU masks, bias sums), then the same update.
+* PyTorch (if installed), CPU, with as many threads as NumPy's BLAS uses: the usual
+  ``zero_grad(set_to_none) / F.cross_entropy / backward / p -= lr * p.grad`` step.
+
+All three start from the same weights; two steps of each are checked against NumPy's (losses
+and updated weights) before timing. arraygrad and NumPy are timed in interleaved rounds, each
+round a block of steps of one then a block of the other (the order alternating from round to
+round), so that a change of machine load hits both alike: ``ratio`` is the median over rounds
+of arraygrad's block time over NumPy's in the same round (the issue's target is <= 1.15), and
+each reported time is the median over rounds of the mean step time in a block. PyTorch is
+timed after them, in blocks of its own: its OpenMP workers, like OpenBLAS's, keep spinning on
+the cores for a while after each call, and would slow down whichever block came next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import autograd as ag
+import nn
+from nn import functional as F
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its column is skipped
+    torch = None
+
+BATCH, SIZES, CLASSES = 128, (784, 256, 128), 10
+LR = 0.01
+SEED = 0
+
+
+def numpy_threads() -> int | None:
+    """How many threads NumPy's BLAS uses (None if threadpoolctl cannot tell)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(counts) if counts else None
+
+
+# ----------------------------------------------------------------------------- the steps
+def arraygrad_step(model: nn.Module, x: ag.Tensor, y: ag.Tensor) -> Callable[[], float]:
+    params = list(model.parameters())
+
+    def step() -> float:
+        model.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        for p in params:
+            p.data -= LR * p.grad.data
+        return float(loss.item())
+
+    return step
+
+
+def numpy_step(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+    w1, b1, w2, b2, w3, b3 = weights
+    rows = np.arange(len(y))
+    n = len(y)
+
+    def step() -> float:
+        h1 = x @ w1.T
+        h1 += b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ w2.T
+        h2 += b2
+        a2 = np.maximum(h2, 0)
+        z = a2 @ w3.T
+        z += b3
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_p[rows, y].mean()
+        dz = np.exp(log_p)  # softmax - onehot, over n
+        dz[rows, y] -= 1
+        dz /= n
+        dw3, db3, da2 = dz.T @ a2, dz.sum(axis=0), dz @ w3
+        dh2 = da2 * (h2 > 0)
+        dw2, db2, da1 = dh2.T @ a1, dh2.sum(axis=0), dh2 @ w2
+        dh1 = da1 * (h1 > 0)
+        dw1, db1 = dh1.T @ x, dh1.sum(axis=0)
+        for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
+            w -= LR * g
+        return float(loss)
+
+    return step
+
+
+def torch_step(
+    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[Callable[[], float], list[np.ndarray]]:
+    layers = []
+    for i in range(3):
+        lin = torch.nn.Linear(weights[2 * i].shape[1], weights[2 * i].shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(weights[2 * i]))
+            lin.bias.copy_(torch.from_numpy(weights[2 * i + 1]))
+        layers += [lin, torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    params = list(model.parameters())
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step() -> float:
+        model.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(tx), ty)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return float(loss.item())
+
+    return step, [p.detach().numpy() for p in params]  # views of the live weights
+
+
+# ---------------------------------------------------------------------------- timing
+def block_ms(step: Callable[[], float], steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (rougher numbers)")
+    args = parser.parse_args()
+    rounds, steps = (5, 5) if args.quick else (21, 10)
+
+    threads = numpy_threads()
+    if torch is not None and threads is not None:
+        torch.set_num_threads(threads)
+
+    ag.manual_seed(SEED)
+    model = nn.MLP(SIZES[0], list(SIZES[1:]), CLASSES)
+    rng = np.random.default_rng(SEED)
+    x_np = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y_np = rng.integers(0, CLASSES, BATCH).astype(np.int64)
+    x, y = ag.tensor(x_np), ag.tensor(y_np)
+    start = [p.numpy().copy() for p in model.parameters()]
+
+    np_weights = [w.copy() for w in start]  # updated in place by the NumPy step
+    steps_by_name: dict[str, Callable[[], float]] = {
+        "arraygrad": arraygrad_step(model, x, y),
+        "numpy": numpy_step(np_weights, x_np, y_np),
+    }
+    weights = {"arraygrad": [p.data for p in model.parameters()], "numpy": np_weights}
+    if torch is not None:
+        steps_by_name["pytorch"], weights["pytorch"] = torch_step(
+            [w.copy() for w in start], x_np, y_np
+        )
+
+    # Check: two steps from the same weights give the same losses and weights everywhere.
+    losses = {name: [step(), step()] for name, step in steps_by_name.items()}
+    for name in steps_by_name:
+        same_loss = np.allclose(losses[name], losses["numpy"], rtol=1e-4, atol=1e-6)
+        same_weights = all(
+            np.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(weights[name], np_weights)
+        )
+        if not (same_loss and same_weights):
+            sys.exit(f"{name} disagrees with numpy: losses {losses[name]} vs {losses['numpy']}")
+
+    print(f"nn.MLP(784, [256, 128], 10), batch {BATCH}, float32: forward, cross-entropy,")
+    print("backward, SGD update. Medians over rounds of the mean step time in a block.")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}"
+        + (f", torch {torch.__version__}" if torch is not None else ", torch not installed")
+        + f"; BLAS threads {threads}"
+        + (f", torch threads {torch.get_num_threads()}" if torch is not None else "")
+        + f"; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+    )
+    pair = {name: steps_by_name[name] for name in ("arraygrad", "numpy")}
+    for step in pair.values():  # warm-up
+        block_ms(step, 3)
+    times: dict[str, list[float]] = {name: [] for name in steps_by_name}
+    ratios = []
+    for r in range(rounds):
+        order = list(pair) if r % 2 == 0 else list(reversed(pair))  # ABBA: no order bias
+        block = {name: block_ms(pair[name], steps) for name in order}
+        for name, t in block.items():
+            times[name].append(t)
+        ratios.append(block["arraygrad"] / block["numpy"])
+    if "pytorch" in steps_by_name:  # after the others: see the module docstring
+        time.sleep(0.5)
+        block_ms(steps_by_name["pytorch"], 3)
+        times["pytorch"] = [block_ms(steps_by_name["pytorch"], steps) for _ in range(rounds)]
+    median = {name: statistics.median(t) for name, t in times.items()}
+    for name, t in median.items():
+        print(f"  {name:<10} {t:8.3f} ms/step   (min {min(times[name]):.3f})")
+    ratio = statistics.median(ratios)
+    print(f"ratio arraygrad / numpy:   {ratio:.3f}  (median of {rounds} rounds; target <= 1.15)")
+    if "pytorch" in median:
+        print(f"ratio arraygrad / pytorch: {median['arraygrad'] / median['pytorch']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Stateless forms of the layers and the losses, built only from autograd operations (their
+gradients come from the graph).
+
+Losses take ``reduction``: ``'mean'`` (the default) averages the per-element losses,
+``'sum'`` adds them, ``'none'`` returns them. Targets of the elementwise losses must have the
+input's shape (no silent broadcasting of (N, 1) against (N,)).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import autograd as ag
+from autograd import Generator, Tensor
+from autograd.errors import ShapeError
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+# ------------------------------------------------------------------ layers and activations
+linear = ag.linear
+relu = ag.relu
+sigmoid = ag.sigmoid
+tanh = ag.tanh
+leaky_relu = ag.leaky_relu
+softmax = ag.softmax
+log_softmax = ag.log_softmax
+softplus = ag.softplus
+
+
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: Generator | None = None
+) -> Tensor:
+    """Inverted dropout: each element is zeroed with probability ``p`` and the survivors are
+    scaled by 1 / (1 - p), so E[dropout(x)] = x. The identity when not ``training``.
+
+    The mask is drawn (as float32 uniforms, whatever x's dtype) from ``generator``, or from
+    the default generator of x's device: the same seed gives the same mask.
+    """
+    _check_probability(p)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    u = ag.rand(x.shape, generator=generator, dtype=ag.float32, device=x.device)
+    mask = (u >= p).to(x.dtype) * (1.0 / (1.0 - p))
+    return x * mask
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization over the batch axis of x (N, C) or the batch and length axes of
+    x (N, C, L), per channel c:
+
+        y = (x - mu_c) / sqrt(var_c + eps) * weight_c + bias_c
+
+    In ``training``, mu and var are the batch's mean and biased variance (gradients flow
+    through them), and the running statistics, when given, are updated in place:
+    running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance
+    (times n / (n - 1)) for running_var. Otherwise mu and var are the running statistics.
+    """
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    c = x.shape[1]
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    shape = (c,) if x.ndim == 2 else (c, 1)  # broadcasts a per-channel vector against x
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (c,):
+            raise ShapeError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+    if training:
+        n = x.size // c
+        if n < 2:
+            raise ValueError(
+                f"batch_norm: training needs more than one value per channel to estimate a "
+                f"variance, got input of shape {x.shape}; use a larger batch or eval()"
+            )
+        mean = x.mean(axes, keepdims=True)
+        d = x - mean
+        var = (d * d).mean(axes, keepdims=True)
+        y = d / (var + eps).sqrt()
+        if running_mean is not None:
+            running_mean.data = _moving(running_mean, mean.detach().reshape(c), momentum)
+        if running_var is not None:
+            unbiased = var.detach().reshape(c) * (n / (n - 1))
+            running_var.data = _moving(running_var, unbiased, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "batch_norm: without training=True, running_mean and running_var are needed"
+            )
+        y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _moving(running: Tensor, batch: Tensor, momentum: float) -> Any:
+    """The data of (1 - momentum) * running + momentum * batch (no graph: both are constants)."""
+    return (running.detach() * (1.0 - momentum) + batch * momentum).data
+
+
+# ------------------------------------------------------------------------------- losses
+def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Squared error (x - target)^2, reduced."""
+    _check_same_shape("mse_loss", x, target)
+    d = x - target
+    return _reduce("mse_loss", d * d, reduction)
+
+
+def cross_entropy(
+    logits: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """Cross-entropy of integer class targets (N,) given unnormalized logits (N, C):
+    loss_i = -w[t_i] log softmax(x_i)[t_i]; 'mean' divides the sum by sum_i w[t_i].
+
+    Exact and finite for logits of any finite magnitude (a fused, shifted log-softmax);
+    ``weight`` (C,) holds optional class weights.
+    """
+    _check_reduction("cross_entropy", reduction)
+    return ag.cross_entropy(logits, target, weight, reduction)
+
+
+def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C),
+    e.g. the output of log_softmax: ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``."""
+    _check_reduction("nll_loss", reduction)
+    return ag.nll_loss(log_probs, target, weight, reduction)
+
+
+def binary_cross_entropy(
+    probs: Tensor, target: Tensor, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """-w [y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1].
+
+    As in PyTorch, each log is kept above -100 (p is clipped at e^-100), so p = 0 or 1 gives
+    a large finite loss. From logits, ``binary_cross_entropy_with_logits`` is exact."""
+    _check_same_shape("binary_cross_entropy", probs, target)
+    p = probs.detach()
+    if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+        raise ValueError(
+            "binary_cross_entropy: the input must hold probabilities in [0, 1]; for logits "
+            "use binary_cross_entropy_with_logits"
+        )
+    floor = math.exp(-100.0)
+    log_p = ag.log(ag.clip(probs, min=floor))
+    log_q = ag.log(ag.clip(1.0 - probs, min=floor))
+    loss = -(target * log_p + (1.0 - target) * log_q)
+    return _reduce("binary_cross_entropy", _weighted(loss, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor,
+    target: Tensor,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """Binary cross-entropy of targets y in [0, 1] given logits z (p = sigmoid(z)):
+
+        loss = (1 - y) z + (1 + (pos_weight - 1) y) softplus(-z)
+
+    which is -[pos_weight y log p + (1 - y) log(1 - p)], exact for any z (softplus does not
+    overflow). ``weight`` scales each element, ``pos_weight`` the positive term (both
+    broadcast against z, e.g. one value per class); d loss / dz = sigmoid(z) - y without them.
+    """
+    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    softplus_neg = ag.softplus(-logits)
+    if pos_weight is None:
+        loss = (1.0 - target) * logits + softplus_neg
+    else:
+        loss = (1.0 - target) * logits + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
+    return _reduce("binary_cross_entropy_with_logits", _weighted(loss, weight), reduction)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _weighted(loss: Tensor, weight: Any) -> Tensor:
+    return loss if weight is None else loss * weight
+
+
+def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(op, reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(op: str, x: Tensor, target: Any) -> None:
+    shape = getattr(target, "shape", None)
+    if shape is not None and tuple(shape) != x.shape:
+        raise ShapeError(
+            f"{op}: the target has shape {tuple(shape)} but the input has shape {x.shape}; "
+            f"they must match (reshape one of them, e.g. target.reshape({x.shape}))"
+        )
+
+
+def _check_probability(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")

@@ -1,0 +1,83 @@
+"""Loss modules: ``MSELoss``, ``CrossEntropyLoss``, ``NLLLoss``, ``BCELoss``,
+``BCEWithLogitsLoss``. Each calls the function of the same name in ``nn.functional``; class
+and element weights are buffers, so ``to(device)`` moves them with the module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograd import Tensor
+
+from . import functional as F
+from .module import Module
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        F._check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Mean squared error: mean of (input - target)^2 (see ``reduction``)."""
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(x, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of integer class targets (N,) given logits (N, C), with optional class
+    weights (C,); stable for logits of any magnitude."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(logits, target, self.weight, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C)."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, log_probs: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(log_probs, target, self.weight, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy given probabilities in [0, 1] (logs kept above -100)."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, probs: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(probs, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy given logits (sigmoid and loss fused, exact for any logit), with
+    optional element ``weight`` and positive-class ``pos_weight``."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            logits, target, self.weight, self.reduction, self.pos_weight
+        )

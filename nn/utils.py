@@ -1,0 +1,107 @@
+"""Gradient clipping, as in PyTorch's ``torch.nn.utils``: call between ``backward()`` and
+``optimizer.step()``. Both change the gradients in place; parameters without one are skipped."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import autograd as ag
+from autograd import Tensor
+from autograd.backend import backend_of
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale all gradients by one factor so that their total norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of all gradient elements taken as one vector,
+    total = (Σᵢ ‖gᵢ‖ₚᵖ)^(1/p) (for p = inf, the largest |element|), and every gradient becomes
+    g · min(1, max_norm / (total + 1e-6)). Returns the total norm before clipping, as a 0-d
+    tensor. With ``error_if_nonfinite``, a NaN or infinite total raises instead of scaling.
+    """
+    grads = _grads(parameters)
+    p = float(norm_type)
+    if not p > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type!r}")
+    if not grads:
+        return ag.tensor(0.0)
+    total = _total_norm([_norm(t.data, p) for t in grads], p)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+            f"{total}, so they cannot be clipped. Pass error_if_nonfinite=False to scale them "
+            f"by this factor anyway."
+        )
+    factor = float(max_norm) / (total + 1e-6)
+    if not factor >= 1.0:  # also when NaN: the gradients become NaN, as in PyTorch
+        for t in grads:
+            g = _writable(t)
+            with _device_of(g):
+                g *= factor
+    return ag.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clip every gradient element into [-clip_value, clip_value], in place."""
+    c = float(clip_value)
+    if not c >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
+    for t in _grads(parameters):
+        g = _writable(t)
+        with _device_of(g):
+            backend_of(g).xp.clip(g, -c, c, out=g)
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """The gradients of ``parameters`` that exist."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def _device_of(g: Any) -> AbstractContextManager[Any]:
+    """A context in which operations on array ``g`` run on its device (CuPy computes on the
+    current device, not the operands')."""
+    backend = backend_of(g)
+    return backend.device_context(backend.device_of(g))
+
+
+def _norm(g: Any, p: float) -> float:
+    """‖g‖ₚ of all the elements of array ``g``, as a Python float."""
+    if g.size == 0:
+        return 0.0
+    xp = backend_of(g).xp
+    with _device_of(g):
+        if p == 2.0:
+            return math.sqrt(float(xp.vdot(g, g)))
+        if p == math.inf:
+            return float(xp.abs(g).max())
+        return float((xp.abs(g) ** p).sum()) ** (1.0 / p)
+
+
+def _total_norm(norms: list[float], p: float) -> float:
+    """(Σ nᵢᵖ)^(1/p), or max nᵢ for p = inf; NaN if any nᵢ is. Computed as
+    top · (Σ (nᵢ/top)ᵖ)^(1/p) with top = max nᵢ, which cannot overflow."""
+    if any(math.isnan(n) for n in norms):
+        return math.nan
+    top = max(norms)
+    if p == math.inf or top == 0.0 or top == math.inf:
+        return top
+    return top * math.fsum((n / top) ** p for n in norms) ** (1.0 / p)
+
+
+def _writable(grad: Tensor) -> Any:
+    """The gradient's array, which an accumulated 0-d gradient holds as a NumPy scalar: that is
+    replaced by a 0-d array first, so that it can be written in place."""
+    g = grad.data
+    xp = backend_of(g).xp
+    if not isinstance(g, xp.ndarray):
+        g = grad.data = xp.asarray(g)
+    return g

@@ -1,0 +1,328 @@
+"""``Optimizer``: the base of every optimizer: parameter groups, state, and the step loop.
+
+An optimizer holds ``param_groups``, a list of dicts each with its own ``"params"`` and its own
+hyperparameters (``lr``, ``momentum`` ...; missing ones come from the optimizer's defaults), and
+``state``, a dict from each parameter to what its update remembers between steps (momentum
+buffers, moment estimates, step counts), made at the parameter's first step.
+
+``step()`` updates every parameter that has a gradient, in place on its array (``param.data``),
+on the device where the parameter lives, under ``no_grad``: nothing is recorded in the graph.
+A subclass writes only the math: ``_update(xp, p, g, state, group)`` on raw arrays (``xp`` is
+NumPy or CuPy), with ``out=`` and in-place operators on the scratch arrays of ``_scratch``, so
+that a step allocates no new arrays once the first step has made the state.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any
+
+from autograd import ShapeError, Tensor, enable_grad, no_grad
+from autograd.backend import Backend, backend_of, transfer
+
+
+class _Required:
+    """The default of a hyperparameter that has none (``SGD``'s ``lr``)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required: Any = _Required()
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class of optimizers; see the module docstring.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) such as
+    ``[{"params": model.body.parameters()}, {"params": head_params, "lr": 1e-3}]``: each group
+    takes the ``defaults`` for the hyperparameters it does not set.
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        self._scratch_arrays: dict[tuple[Any, ...], Any] = {}
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{self._name}: params should be an iterable of Tensors or of dicts (parameter "
+                f"groups), got a single Tensor; pass [tensor] or model.parameters()"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (the defaults fill the rest),
+        e.g. to train layers unfrozen during fine-tuning."""
+        if not isinstance(param_group, dict):
+            raise TypeError(
+                f"{self._name}: a parameter group must be a dict with a 'params' key, got "
+                f"{type(param_group).__name__}"
+            )
+        if "params" not in param_group:
+            raise ValueError(f"{self._name}: a parameter group needs a 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{self._name}: parameters must be given in an ordered collection (a list), not "
+                f"a set: their order decides the indices of state_dict()"
+            )
+        else:
+            params = list(params)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"{self._name}: can only optimize Tensors, but parameter {i} of the group is "
+                    f"{type(p).__name__}"
+                )
+            if p.grad_fn is not None:
+                raise ValueError(
+                    f"{self._name}: can't optimize a non-leaf Tensor (parameter {i} of the group "
+                    f"is the result of {p.grad_fn.name}); optimize the leaves it was computed "
+                    f"from, or make it a leaf with .detach().requires_grad_()"
+                )
+            if id(p) in seen:
+                raise ValueError(
+                    f"{self._name}: parameter {i} of the group appears twice (in this group or "
+                    f"in another one); give each parameter to one group once"
+                )
+            seen.add(id(p))
+            xp = backend_of(p.data).xp
+            if not isinstance(p.data, xp.ndarray):  # a NumPy scalar: make it updatable
+                p.data = xp.asarray(p.data)
+        group = {**self.defaults, **param_group, "params": params}
+        missing = [k for k, v in group.items() if v is required]
+        if missing:
+            raise TypeError(
+                f"{self._name}: parameter group didn't specify a value of required "
+                f"hyperparameter {missing[0]!r}"
+            )
+        self._check(group)
+        self.param_groups.append(group)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        """Raise a ValueError naming the first invalid hyperparameter of ``group``."""
+
+    def _require(self, name: str, value: Any, low: float = 0.0, **bounds: Any) -> None:
+        """``check_number`` for a hyperparameter of this optimizer."""
+        check_number(self._name, name, value, low, **bounds)
+
+    # -------------------------------------------------------------------- step
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``grad = None`` (the default; frees their memory and lets the
+        next backward write fresh ones), or fill them with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if p.grad.grad_fn is not None:  # a create_graph gradient: cut it from its graph
+                    p.grad = p.grad.detach()
+                g = p.grad.data
+                xp = backend_of(g).xp
+                if isinstance(g, xp.ndarray):
+                    g.fill(0)
+                else:  # a NumPy scalar (accumulated 0-d gradient) cannot be written to
+                    p.grad.data = xp.zeros_like(g)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, once; parameters whose ``grad`` is None
+        are skipped. ``closure``, if given, recomputes the loss (with recording on) and returns
+        it; ``step`` returns what it returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for i, param in enumerate(group["params"]):
+                    if param.grad is None:
+                        continue
+                    p, g = param.data, param.grad.data
+                    if g.shape != p.shape:
+                        raise ShapeError(
+                            f"{self._name}.step: parameter {i} of its group has shape {p.shape} "
+                            f"but its grad has shape {g.shape}"
+                        )
+                    backend = backend_of(p)
+                    with backend.device_context(backend.device_of(p)):
+                        state = self.state.get(param)
+                        if state is None:
+                            state = self.state[param] = self._init_state(backend.xp, p, group)
+                        self._update(backend.xp, p, g, state, group)
+        return loss
+
+    def _init_state(self, xp: ModuleType, p: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """The state of parameter array ``p`` before its first update."""
+        return {}
+
+    def _update(
+        self, xp: ModuleType, p: Any, g: Any, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Update parameter array ``p`` in place, given its gradient ``g`` (not to be changed)."""
+        raise NotImplementedError
+
+    def _scratch(self, p: Any, count: int) -> list[Any]:
+        """``count`` arrays shaped like ``p`` (its dtype, its device), for the temporaries of
+        the update. They are views of one buffer per dtype and device, reused by every
+        parameter and every step, so the update math allocates nothing."""
+        backend: Backend = backend_of(p)
+        key = (backend.device_of(p), p.dtype)
+        buffer = self._scratch_arrays.get(key)
+        if buffer is None or buffer.size < count * p.size:
+            buffer = self._scratch_arrays[key] = backend.xp.empty(count * p.size, p.dtype)
+        n = p.size
+        return [buffer[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)]
+
+    # ------------------------------------------------------------ save / load
+    def state_dict(self) -> dict[str, Any]:
+        """A snapshot of the optimizer: ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        Parameters are named by their index in the order of ``param_groups`` (as in PyTorch);
+        state arrays are copies, so training on does not change a saved snapshot.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[id(p)]: {k: _copy(v) for k, v in s.items()}
+            for p, s in self.state.items()
+            if id(p) in index
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a snapshot made by ``state_dict()`` of an optimizer over parameters of the
+        same shapes, in the same groups. State arrays are copied onto each parameter's device
+        and dtype; the saved hyperparameters replace the current ones."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{self._name}.load_state_dict: the saved state has a different number of "
+                f"parameter groups ({len(saved_groups)}) than this optimizer "
+                f"({len(self.param_groups)})"
+            )
+        params: dict[Any, Tensor] = {}
+        for k, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"{self._name}.load_state_dict: saved parameter group {k} has "
+                    f"{len(saved['params'])} parameters, this optimizer's has "
+                    f"{len(group['params'])}"
+                )
+            params.update(zip(saved["params"], group["params"]))
+        state: dict[Tensor, dict[str, Any]] = {}
+        for index, saved_state in state_dict["state"].items():
+            if index not in params:
+                raise ValueError(
+                    f"{self._name}.load_state_dict: state for parameter {index!r}, which no "
+                    f"saved parameter group contains"
+                )
+            p = params[index]
+            state[p] = {k: self._loaded(p, index, k, v) for k, v in saved_state.items()}
+        groups = [
+            {**{k: v for k, v in saved.items() if k != "params"}, "params": group["params"]}
+            for group, saved in zip(self.param_groups, saved_groups)
+        ]
+        for group in groups:
+            self._check(group)
+        self.state, self.param_groups = state, groups
+
+    def _loaded(self, p: Tensor, index: Any, key: str, value: Any) -> Any:
+        """A saved state value made fit for parameter ``p``: arrays copied to its device and
+        dtype (and checked against its shape); numbers as they are."""
+        if not _is_array(value):
+            return value
+        if value.shape != p.shape:
+            raise ShapeError(
+                f"{self._name}.load_state_dict: saved {key!r} of parameter {index!r} has shape "
+                f"{value.shape}, the parameter has shape {p.shape}"
+            )
+        backend = backend_of(p.data)
+        device = backend.device_of(p.data)
+        if backend_of(value) is not backend or backend.device_of(value) != device:
+            value = transfer(value, device)
+        with backend.device_context(device):
+            return value.astype(p.dtype, copy=True)
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join([*lines, ")"])
+
+
+def check_number(
+    owner: str,
+    name: str,
+    value: Any,
+    low: float = 0.0,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> None:
+    """Raise a ValueError, naming ``owner`` and ``name``, unless ``value`` is a real number (an
+    integer if ``integer``) between ``low`` and ``high``, each bound included unless open."""
+    kind = numbers.Integral if integer else numbers.Real
+    ok = (
+        isinstance(value, kind)
+        and not isinstance(value, bool)
+        and (low < value if low_open else low <= value)
+        and (value < high if high_open else value <= high)
+    )
+    if not ok:
+        if high == math.inf:
+            interval = f"{'>' if low_open else '>='} {low:g}"
+        else:
+            interval = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{owner}: invalid {name} {value!r}: must be {what} {interval}")
+
+
+def state_buffer(xp: ModuleType, state: dict[str, Any], key: str, p: Any) -> Any:
+    """``state[key]``, made as zeros like the parameter array ``p`` if it is not there yet."""
+    b = state.get(key)
+    if b is None:
+        b = state[key] = xp.zeros_like(p)
+    return b
+
+
+def _is_array(value: Any) -> bool:
+    try:
+        return isinstance(value, backend_of(value).xp.ndarray)
+    except TypeError:
+        return False
+
+
+def _copy(value: Any) -> Any:
+    if not _is_array(value):
+        return value
+    backend = backend_of(value)
+    with backend.device_context(backend.device_of(value)):
+        return value.copy()
