@@ -40,6 +40,16 @@ class Generator:
     def __repr__(self) -> str:
         return f"Generator(device='{self.device}', seed={self._seed})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the backend holds its array module, which does not pickle: look it up again on load
+        return {"device": str(self.device), "seed": self._seed, "rng": self.rng}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.device = Device(state["device"])
+        self._backend = backend_for(self.device)
+        self._seed = state["seed"]
+        self.rng = state["rng"]
+
 
 _defaults: dict[Device, Generator] = {}
 

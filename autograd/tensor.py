@@ -580,7 +580,11 @@ def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
             grad = xp.array(grad, copy=True)
         tensor.grad = _make(grad, None)
     else:
-        tensor.grad.data = tensor.grad.data + grad
+        total = tensor.grad.data
+        try:
+            backend_of(total).xp.add(total, grad, out=total)  # in place, as PyTorch does
+        except ValueError:  # a read-only array the user assigned to .grad
+            tensor.grad.data = total + grad
 
 
 def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -> Any:

@@ -22,11 +22,20 @@ of arraygrad's block time over NumPy's in the same round (the issue's target is 
 each reported time is the median over rounds of the mean step time in a block. PyTorch is
 timed after them, in blocks of its own: its OpenMP workers, like OpenBLAS's, keep spinning on
 the cores for a while after each call, and would slow down whichever block came next.
+
+Memory. A step allocates a few MB of arrays and frees them. With glibc's default settings,
+whether those come back from the kernel as fresh pages (a page fault per 4 KB, zeroed) or
+from memory the process kept depends on the history of the heap (its adaptive thresholds, the
+order of frees), so the same step can take 0.9 or 1.4 ms from one run to the next. Unless
+``--system-malloc`` is given, the script first tells glibc (``mallopt``) to keep freed memory
+in the process, as it ends up doing anyway in a long training run: both steps then measure
+their own work, not the kernel's page zeroing.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import platform
 import statistics
@@ -58,6 +67,19 @@ def numpy_threads() -> int | None:
         return None
     counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
     return max(counts) if counts else None
+
+
+def steady_malloc() -> bool:
+    """Make glibc keep freed memory in the process (see the module docstring); False where
+    that is not possible (another C library)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+        return bool(
+            libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
+        )
+    except (OSError, AttributeError):
+        return False
 
 
 # ----------------------------------------------------------------------------- the steps
@@ -144,8 +166,12 @@ def block_ms(step: Callable[[], float], steps: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (rougher numbers)")
+    parser.add_argument(
+        "--system-malloc", action="store_true", help="leave glibc's malloc settings alone"
+    )
     args = parser.parse_args()
     rounds, steps = (5, 5) if args.quick else (21, 10)
+    steady = False if args.system_malloc else steady_malloc()
 
     threads = numpy_threads()
     if torch is not None and threads is not None:
@@ -189,6 +215,7 @@ def main() -> None:
         + (f", torch threads {torch.get_num_threads()}" if torch is not None else "")
         + f"; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
+    print("malloc: " + ("freed memory kept (mallopt)" if steady else "system settings"))
     pair = {name: steps_by_name[name] for name in ("arraygrad", "numpy")}
     for step in pair.values():  # warm-up
         block_ms(step, 3)

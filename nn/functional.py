@@ -14,6 +14,7 @@ from typing import Any
 import autograd as ag
 from autograd import Generator, Tensor
 from autograd.errors import ShapeError
+from autograd.ops.nn_ops import REDUCTIONS
 
 __all__ = [
     "batch_norm",
@@ -32,8 +33,6 @@ __all__ = [
     "softplus",
     "tanh",
 ]
-
-REDUCTIONS = ("mean", "sum", "none")
 
 # ------------------------------------------------------------------ layers and activations
 linear = ag.linear
@@ -89,7 +88,10 @@ def batch_norm(
         raise ShapeError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
     c = x.shape[1]
     axes = (0,) if x.ndim == 2 else (0, 2)
-    shape = (c,) if x.ndim == 2 else (c, 1)  # broadcasts a per-channel vector against x
+
+    def per_channel(t: Tensor) -> Tensor:  # a (C,) vector that broadcasts against x
+        return t if x.ndim == 2 else t.reshape(c, 1)
+
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (c,):
             raise ShapeError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
@@ -114,11 +116,11 @@ def batch_norm(
             raise ValueError(
                 "batch_norm: without training=True, running_mean and running_var are needed"
             )
-        y = (x - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        y = (x - per_channel(running_mean)) / (per_channel(running_var) + eps).sqrt()
     if weight is not None:
-        y = y * weight.reshape(shape)
+        y = y * per_channel(weight)
     if bias is not None:
-        y = y + bias.reshape(shape)
+        y = y + per_channel(bias)
     return y
 
 
@@ -144,14 +146,12 @@ def cross_entropy(
     Exact and finite for logits of any finite magnitude (a fused, shifted log-softmax);
     ``weight`` (C,) holds optional class weights.
     """
-    _check_reduction("cross_entropy", reduction)
     return ag.cross_entropy(logits, target, weight, reduction)
 
 
 def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C),
     e.g. the output of log_softmax: ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``."""
-    _check_reduction("nll_loss", reduction)
     return ag.nll_loss(log_probs, target, weight, reduction)
 
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar, overload
 
 import autograd as ag
-from autograd import Device, Tensor, dtypes, scope
+from autograd import Device, Tensor, dtypes
+from autograd.grad_mode import _mode  # the state behind autograd.scope (see Module.__call__)
 
 M = TypeVar("M", bound="Module")
 
@@ -60,8 +61,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with scope(self._scope):
+        # ``with autograd.scope(self._scope)``, inlined: this runs per layer per step
+        outer = _mode.scope
+        _mode.scope = (*outer, self._scope)
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            _mode.scope = outer
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -188,20 +194,8 @@ class Module:
 
     def modules(self) -> Iterator[Module]:
         """This module and all modules below it, each once."""
-        return iter(self._walk())
-
-    def _walk(self) -> list[Module]:
-        """This module and all below it, each once, depth first in registration order."""
-        out: list[Module] = []
-        seen: set[int] = set()
-        stack: list[Module] = [self]
-        while stack:
-            module = stack.pop()
-            if id(module) not in seen:
-                seen.add(id(module))
-                out.append(module)
-                stack.extend(reversed([c for c in module._modules.values() if c is not None]))
-        return out
+        for _, module in self.named_modules():
+            yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for the direct submodules."""

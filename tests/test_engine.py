@@ -397,3 +397,25 @@ def test_scope_labels_recorded_ops_and_nests():
     assert z.grad_fn.scope == ("outer", "inner")
     assert w.grad_fn.scope == ()
     assert ag.current_scope() == ()
+
+
+def test_repeated_scalar_accumulation_keeps_an_array_in_place():
+    x = ag.tensor(2.0, dtype=ag.float64, requires_grad=True)
+    (x * 3).backward()
+    first = x.grad.data
+    (x * 4).backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.data.shape == ()
+    assert x.grad.data is first  # accumulated in place
+    assert float(x.grad) == 7.0
+
+
+def test_generator_pickles_and_continues_its_stream():
+    import pickle
+
+    gen = ag.Generator().manual_seed(5)
+    ag.rand(3, generator=gen)
+    copy = pickle.loads(pickle.dumps(gen))
+    np.testing.assert_array_equal(
+        ag.rand(4, generator=copy).numpy(), ag.rand(4, generator=gen).numpy()
+    )
+    assert copy.initial_seed() == 5

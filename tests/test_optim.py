@@ -765,3 +765,20 @@ def test_clip_grad_norm_matches_torch():
         np.testing.assert_allclose(float(total), float(expected), rtol=1e-13)
         for p, tp in zip(params, tparams):
             np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-13)
+
+
+def test_subnormal_parameters_and_buffers_are_flushed_to_zero():
+    # ridge + RMSprop drives weights of always-zero inputs into float32 subnormals, which
+    # x86 CPUs compute on many times slower: every FLUSH_SUBNORMALS_EVERY steps they become 0
+    from optim.optimizer import FLUSH_SUBNORMALS_EVERY
+
+    tiny = np.finfo(np.float32).tiny
+    w = ag.tensor(np.array([tiny / 4, -tiny / 8, 1.0, tiny], dtype=np.float32), requires_grad=True)
+    opt = optim.RMSprop([w], lr=1e-30, alpha=0.9, eps=1e-7)
+    for step in range(1, FLUSH_SUBNORMALS_EVERY + 1):
+        w.grad = ag.tensor(np.array([tiny / 2, 0.0, 0.0, 0.0], dtype=np.float32))
+        opt.step()
+        if step < FLUSH_SUBNORMALS_EVERY:
+            assert w.data[0] != 0 and w.data[1] != 0  # untouched until the flush step
+    np.testing.assert_array_equal(w.numpy(), np.array([0, 0, 1, tiny], dtype=np.float32))
+    assert np.all(opt.state[w]["square_avg"] == 0)  # (tiny/2)^2 underflows; nothing subnormal

@@ -5,7 +5,8 @@ Each is one graph node where the composite would cost speed or stability:
 * ``linear`` (x W^T + b) is one node instead of transpose, matmul and add, and its weight
   gradient g^T x comes out in W's own layout, with no transposed copy;
 * ``softplus`` log(1 + e^x) is exact in both tails, where log(1 + exp(x)) overflows;
-* ``nll_loss`` picks, weights and reduces in one step; its gradient is a scatter.
+* ``nll_loss`` picks, weights and reduces in one step (the loss is linear in its input, so its
+  gradient is a constant selection matrix times g).
 
 ``cross_entropy`` is ``nll_loss(log_softmax(x))``: log_softmax shifts by the maximum, so the
 loss is finite and exact for logits of any finite magnitude.
@@ -131,19 +132,20 @@ def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "
     the N losses. ``weight`` (C,) holds constant class weights (no gradient).
     """
     x = as_tensor(log_probs)
+    xd = x.data
     if reduction not in REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if not dtypes.is_floating(x.dtype):
-        raise DTypeError(f"nll_loss: log-probabilities must be floating, got {x.dtype}")
-    if x.ndim != 2:
+    if not dtypes.is_floating(xd.dtype):
+        raise DTypeError(f"nll_loss: log-probabilities must be floating, got {xd.dtype}")
+    if xd.ndim != 2:
         raise ShapeError(
-            f"nll_loss: log-probabilities must have shape (N, C), got {x.shape}; flatten any "
+            f"nll_loss: log-probabilities must have shape (N, C), got {xd.shape}; flatten any "
             f"extra axes into N first"
         )
-    n, c = x.shape
-    backend = backend_of(x.data)
-    with backend.device_context(x.device):  # the arrays below are made on x's device
-        t = _class_target("nll_loss", target, x)
+    n, c = xd.shape
+    backend = backend_of(xd)
+    with backend.device_context(backend.device_of(xd)):  # arrays below are made on x's device
+        t = _class_target("nll_loss", target, xd)
         if weight is None:
             coef = -1.0 / n if reduction == "mean" else -1.0
         else:
@@ -152,9 +154,9 @@ def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "
                 raise ShapeError(
                     f"nll_loss: weight must have shape ({c},) (one per class), got {w.shape}"
                 )
-            if w.dtype != x.dtype:
-                raise DTypeError(f"nll_loss: weight is {w.dtype} but the input is {x.dtype}")
-            check_same_device("nll_loss", (x.data, w))
+            if w.dtype != xd.dtype:
+                raise DTypeError(f"nll_loss: weight is {w.dtype} but the input is {xd.dtype}")
+            check_same_device("nll_loss", (xd, w))
             wt = w[t]
             coef = -wt / wt.sum() if reduction == "mean" else -wt
         rows = backend.xp.arange(n)
@@ -177,16 +179,17 @@ def cross_entropy(logits: Any, target: Any, weight: Any = None, reduction: str =
     return nll_loss(log_softmax(x, axis=1), target, weight, reduction)
 
 
-def _class_target(op: str, target: Any, x: Tensor) -> Any:
-    """``target`` as an integer array of shape (N,) on x's device, each in [0, C)."""
+def _class_target(op: str, target: Any, x: Any) -> Any:
+    """``target`` as an integer array of shape (N,) on the device of the array x (N, C), each
+    in [0, C)."""
     n, c = x.shape
     if isinstance(target, Tensor):
         t = target.data
     elif hasattr(target, "dtype"):
         t = target
     else:
-        backend = backend_of(x.data)
-        t = backend.asarray(target, dtype=dtypes.int64, device=x.device)
+        backend = backend_of(x)
+        t = backend.asarray(target, dtype=dtypes.int64, device=backend.device_of(x))
     if t.dtype.kind not in "iu":
         raise DTypeError(
             f"{op}: targets must be integer class indices, got {t.dtype}; make them with "
@@ -194,10 +197,11 @@ def _class_target(op: str, target: Any, x: Tensor) -> Any:
         )
     if t.shape != (n,):
         raise ShapeError(f"{op}: expected {n} targets (shape ({n},)), got shape {t.shape}")
-    check_same_device(op, (x.data, t))
-    if n and (int(t.min()) < 0 or int(t.max()) >= c):
+    if not (CPU_TYPES[type(x)] and CPU_TYPES[type(t)]):
+        check_same_device(op, (x, t))
+    low, high = (int(t.min()), int(t.max())) if n else (0, 0)
+    if low < 0 or high >= c:
         raise IndexError(
-            f"{op}: targets must be class indices in [0, {c}), got values from {int(t.min())} "
-            f"to {int(t.max())}"
+            f"{op}: targets must be class indices in [0, {c}), got values from {low} to {high}"
         )
     return t
