@@ -628,6 +628,7 @@ def _is_device_spec(x: Any) -> bool:
 
 
 def raise_device_move(data: Any, device: str | Device) -> None:
+    """The error for data asked onto another device implicitly (moves are explicit)."""
     raise ValueError(
         f"the array is on {backend_of(data).device_of(data)} but device={device!r} was asked "
         f"for; move it explicitly (autograd.tensor(...).to({str(device)!r}))"

@@ -217,10 +217,13 @@ class Optimizer:
 
     # ------------------------------------------------------------ save / load
     def state_dict(self) -> dict[str, Any]:
-        """A snapshot of the optimizer: ``{"state": {index: {...}}, "param_groups": [...]}``.
+        """A snapshot of the optimizer: ``{"state": {index: {...}}, "param_groups": [...],
+        "steps": n}``.
 
         Parameters are named by their index in the order of ``param_groups`` (as in PyTorch);
-        state arrays are copies, so training on does not change a saved snapshot.
+        state arrays are copies, so training on does not change a saved snapshot. ``steps``
+        counts ``step()`` calls (it times the flush of subnormals, so a resumed run repeats
+        an uninterrupted one exactly).
         """
         index: dict[int, int] = {}
         groups = []
@@ -232,7 +235,7 @@ class Optimizer:
             for p, s in self.state.items()
             if id(p) in index
         }
-        return {"state": state, "param_groups": groups}
+        return {"state": state, "param_groups": groups, "steps": self._steps}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a snapshot made by ``state_dict()`` of an optimizer over parameters of the
@@ -270,6 +273,7 @@ class Optimizer:
         for group in groups:
             self._check(group)
         self.state, self.param_groups = state, groups
+        self._steps = int(state_dict.get("steps", 0))  # absent from PyTorch's state dicts
 
     def _loaded(self, p: Tensor, index: Any, key: str, value: Any) -> Any:
         """A saved state value made fit for parameter ``p``: arrays copied to its device and

@@ -328,6 +328,7 @@ def test_state_dict_round_trip_resumes_bit_identically(make):
     for (name, a), b in zip(model.named_parameters(), resumed.parameters()):
         assert np.array_equal(a.data, b.data), name
     assert resumed_opt.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    assert resumed_opt.state_dict()["steps"] == opt.state_dict()["steps"] == 15
 
 
 def test_state_dict_is_a_snapshot_in_pytorch_layout():
