@@ -432,6 +432,7 @@ def test_download_from_the_first_mirror_that_works(tmp_path: Path, fake: FakeMni
 
 
 def test_download_shows_a_progress_bar(tmp_path: Path, fake: FakeMnist, server, capsys):
+    pytest.importorskip("tqdm", reason="the bar is tqdm's, an optional dependency")
     mirror = serve_mirror(server, fake)
     datasets.load_mnist(tmp_path, progress=True, mirrors=(mirror,), index_url=mirror)
     assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
@@ -554,6 +555,7 @@ def test_data_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 # ---------------------------------------------------------------------------------- digits
 def test_load_digits():
+    pytest.importorskip("sklearn", reason="the 8x8 digits ship with scikit-learn (optional)")
     x_train, y_train, x_test, y_test = datasets.load_digits()
     assert x_train.shape == (1437, 64) and x_test.shape == (360, 64)
     assert x_train.dtype == np.float32 and y_train.dtype == np.int64

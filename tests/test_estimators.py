@@ -21,6 +21,9 @@ import pickle
 
 import numpy as np
 import pytest
+
+pytest.importorskip("sklearn", reason="scikit-learn is optional: pip install -e '.[islr]'")
+
 from sklearn.datasets import make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline

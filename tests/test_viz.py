@@ -16,9 +16,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-import graphviz
 import numpy as np
 import pytest
+
+pytest.importorskip(
+    "graphviz", reason="the graphviz Python package, a dependency of arraygrad: pip install -e ."
+)
+
+import graphviz
 
 import autograd as ag
 from autograd.viz import COLORS, NONFINITE, op_label
