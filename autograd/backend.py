@@ -245,6 +245,8 @@ def transfer(array: Any, device: Device) -> Any:
 
 def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> Backend:
     """The common backend of ``arrays``; a DeviceError naming ``op`` and both devices if none."""
+    if all(CPU_TYPES[type(a)] for a in arrays):
+        return backend_of(arrays[0])
     first = backend_of(arrays[0])
     for a in arrays[1:]:
         b = backend_of(a)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .backend import backend_of, device_guard
+from .creation import ones_like, zeros, zeros_like
 from .engine import grad
 from .errors import GraphError
 from .ops import reshape, stack
@@ -57,11 +57,11 @@ def jvp(
     vs = _vectors(v, xs, "jvp", "input")
     out_tuple, outs = _as_tuple(func(*xs), "outputs of func", "jvp")
     # u -> u^T J is linear in u; differentiating it with respect to u along v gives J v.
-    us = tuple(_zeros(o).requires_grad_() for o in outs)
+    us = tuple(zeros_like(o).requires_grad_() for o in outs)
     gs = _grad(outs, xs, us, True, strict, "jvp")
     live = [(g, v_) for g, v_ in zip(gs, vs) if g.requires_grad]
     if not live:
-        jv = tuple(_zeros(o) for o in outs)
+        jv = tuple(zeros_like(o) for o in outs)
     else:
         jv = grad(
             [g for g, _ in live],
@@ -70,7 +70,7 @@ def jvp(
             create_graph=create_graph,
             allow_unused=True,
         )
-        jv = tuple(_zeros(o) if j is None else j for j, o in zip(jv, outs))
+        jv = tuple(zeros_like(o) if j is None else j for j, o in zip(jv, outs))
     return _unpack(_finish(outs, create_graph), out_tuple), _unpack(
         _finish(jv, create_graph), out_tuple
     )
@@ -95,7 +95,7 @@ def jacobian(
                 row.append(g)
         per_input = []
         for x, row in zip(xs, rows):
-            block = stack(row) if row else _zeros(x, (0, *x.shape))
+            block = stack(row) if row else zeros((0, *x.shape), dtype=x.dtype, device=x.device)
             per_input.append(reshape(block, out.shape + x.shape))
         jac.append(tuple(_finish(per_input, create_graph)))
     return _nest(jac, out_tuple, is_tuple)
@@ -159,7 +159,7 @@ def hvp(
     vs = _vectors(v, xs, "hvp", "input")
     out = _scalar_output(func(*xs), "hvp")
     gs = _grad((out,), xs, None, True, strict, "hvp")  # the gradient g(x)
-    us = tuple(_zeros(g).requires_grad_() for g in gs)
+    us = tuple(zeros_like(g).requires_grad_() for g in gs)
     # u -> u^T J_g is linear in u; its derivative along v is J_g v = H v.
     live = [(g, u) for g, u in zip(gs, us) if g.requires_grad]
     res: tuple[Any, ...] = (None,) * len(xs)
@@ -212,8 +212,7 @@ def _vectors(v: Any, like: tuple[Tensor, ...], fn: str, side: str) -> tuple[Tens
                 f"{fn}: v can be omitted only when the {side} has a single element; pass v "
                 f"with the {side}'s shape"
             )
-        with device_guard(like[0].data):
-            return (_make(backend_of(like[0].data).xp.ones_like(like[0].data), None),)
+        return (ones_like(like[0]),)
     _, vs = _as_tuple(v, "v", fn)
     if len(vs) != len(like) or any(a.shape != b.shape for a, b in zip(vs, like)):
         raise ValueError(
@@ -255,21 +254,13 @@ def _zeros_for_unused(
     for i, g in enumerate(gs):
         if g is None and strict:
             raise GraphError(f"{fn}: the output does not depend on input {i} (strict=True)")
-    return tuple(_zeros(x) if g is None else g for g, x in zip(gs, xs))
+    return tuple(zeros_like(x) if g is None else g for g, x in zip(gs, xs))
 
 
 def _scalar_output(out: Any, fn: str) -> Tensor:
     if not isinstance(out, Tensor) or out.size != 1:
         raise GraphError(f"{fn}: func must return a Tensor with a single element")
     return out
-
-
-def _zeros(t: Tensor, shape: tuple[int, ...] | None = None) -> Tensor:
-    """Zeros of t's dtype on t's device, of t's shape unless ``shape`` is given."""
-    with device_guard(t.data):
-        return _make(
-            backend_of(t.data).xp.zeros(t.shape if shape is None else shape, t.dtype), None
-        )
 
 
 def _finish(ts: Any, create_graph: bool) -> tuple[Tensor, ...]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import backend_of, device_guard
+from .creation import zeros_like
 from .engine import grad
 from .errors import DTypeError, GradcheckError
 from .tensor import Tensor, _make
@@ -98,7 +99,7 @@ def gradgradcheck(
         live = [(o, g) for o, g in zip(_outputs(fn(*xs)), v) if o.requires_grad]
         targets = [xs[i] for i in wrt]
         if not live:
-            return tuple(_zeros_like(t) for t in targets)
+            return tuple(zeros_like(t) for t in targets)
         gs = grad(
             [o for o, _ in live],
             targets,
@@ -106,7 +107,7 @@ def gradgradcheck(
             create_graph=True,
             allow_unused=True,
         )
-        return tuple(_zeros_like(t) if g is None else g for g, t in zip(gs, targets))
+        return tuple(zeros_like(t) if g is None else g for g, t in zip(gs, targets))
 
     return _check(first_derivative, (*inputs, *vs), eps, atol, rtol, seed, "gradgradcheck")
 
@@ -185,8 +186,3 @@ def _random_like(outputs: list[Tensor], seed: int) -> list[Tensor]:
             w = rng.standard_normal(out.shape).astype(out.dtype)
         weights.append(_make(w, None))
     return weights
-
-
-def _zeros_like(t: Tensor) -> Tensor:
-    with device_guard(t.data):
-        return _make(backend_of(t.data).xp.zeros_like(t.data), None)

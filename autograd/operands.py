@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .backend import CPU_TYPES, backend_of, check_same_device, device_guard
+from .backend import CPU_TYPES, check_same_device, device_guard, is_array
 from .errors import DTypeError
 from .tensor import Tensor, _make, as_array
 
@@ -27,9 +27,9 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     dtype = None
-    if like is not None and not _is_array(x) and dtypes.is_floating(like.data.dtype):
+    if like is not None and not is_array(x) and dtypes.is_floating(like.data.dtype):
         dtype = like.data.dtype
-    device = like.device if like is not None and not _is_array(x) else None
+    device = like.device if like is not None and not is_array(x) else None
     return _make(as_array(x, dtype=dtype, device=device), None)
 
 
@@ -104,11 +104,3 @@ def common_float_dtype(op: str, dts: list[np.dtype]) -> np.dtype | None:
             f"silently; convert explicitly, e.g. x.to(autograd.{floats[0]})."
         )
     return floats[0] if floats else None
-
-
-def _is_array(x: Any) -> bool:
-    try:
-        backend_of(x)
-    except TypeError:
-        return False
-    return True

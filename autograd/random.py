@@ -29,8 +29,7 @@ class Generator:
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed``; returns self."""
         self._seed = int(seed)
-        with self._backend.device_context(self.device):
-            self.rng = self._backend.generator(self._seed, self.device)
+        self.rng = self._backend.generator(self._seed, self.device)  # made on self.device
         return self
 
     def initial_seed(self) -> int | None:

@@ -618,7 +618,7 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
         )
     if dtype is None:
         dtype = probe.dtype if probe.dtype.kind == "b" else dtypes.get_default_dtype()
-    return target.asarray(data, dtype=dtype, device=Device(device or "cpu"))
+    return target.asarray(probe, dtype=dtype, device=Device(device or "cpu"))  # converted once
 
 
 def _is_device_spec(x: Any) -> bool:

@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes
-from ..backend import CPU_TYPES, backend_of, check_same_device
+from ..backend import backend_of, check_same_device, device_guard
 from ..errors import DTypeError, ShapeError
 from ..function import Function
-from ..operands import as_tensor, common_float_dtype
-from ..tensor import Tensor, _make
+from ..operands import as_tensor, cast_constant, common_float_dtype
+from ..tensor import Tensor
 from .reduction import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -88,9 +88,8 @@ class NLLLoss(Function):
 
     def backward(self, m: Any, g: Any) -> Any:
         rows = self.index[0]
-        backend = backend_of(rows)
-        with backend.device_context(backend.device_of(rows)):  # also with create_graph
-            s = backend.xp.zeros(self.shape, dtype=self.dtype)  # a constant of the graph
+        with device_guard(rows):  # also with create_graph
+            s = backend_of(rows).xp.zeros(self.shape, dtype=self.dtype)  # a constant of the graph
             s[self.index] = self.coef
         return s * g if self.reduce else s * g.reshape((-1, 1))
 
@@ -113,9 +112,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         )
     if wd.dtype != xd.dtype or (bd is not None and bd.dtype != xd.dtype):
         target = common_float_dtype("linear", [p.dtype for p in parts])
-        parts = tuple(p if p.dtype == target else _make(p.data.astype(target), None) for p in parts)
-    if not (CPU_TYPES[type(xd)] and CPU_TYPES[type(wd)] and (bd is None or CPU_TYPES[type(bd)])):
-        check_same_device("linear", [p.data for p in parts])
+        parts = tuple(p if p.dtype == target else cast_constant(p, target) for p in parts)
+    check_same_device("linear", [p.data for p in parts])
     return Linear()(*parts)
 
 
@@ -144,7 +142,7 @@ def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "
         )
     n, c = xd.shape
     backend = backend_of(xd)
-    with backend.device_context(backend.device_of(xd)):  # arrays below are made on x's device
+    with backend.guard(xd):  # arrays below are made on x's device
         t = _class_target("nll_loss", target, xd)
         if weight is None:
             coef = -1.0 / n if reduction == "mean" else -1.0
@@ -197,8 +195,7 @@ def _class_target(op: str, target: Any, x: Any) -> Any:
         )
     if t.shape != (n,):
         raise ShapeError(f"{op}: expected {n} targets (shape ({n},)), got shape {t.shape}")
-    if not (CPU_TYPES[type(x)] and CPU_TYPES[type(t)]):
-        check_same_device(op, (x, t))
+    check_same_device(op, (x, t))
     low, high = (int(t.min()), int(t.max())) if n else (0, 0)
     if low < 0 or high >= c:
         raise IndexError(
