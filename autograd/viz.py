@@ -576,14 +576,12 @@ class _Drawing:
         if t.name:
             cells.append(f"<b>{_html(t.name)}</b>")
         if show_shapes and data.ndim:
-            device = t.device
-            where = "" if device.type == "cpu" else f" {device}"
-            cells.append(_html(f"{tuple(data.shape)} {data.dtype}{where}"))
+            cells.append(_html(_tensor_header(t)))
         bad = False
         if show_values:
             lines, bad = _values(data)
             cells.append(_cell(lines, bad, "data " if not data.ndim else ""))
-        if show_grads and t.requires_grad and (t.grad_fn is None or t.retains_grad):
+        if show_grads and _has_grad(t):
             if t.grad is None:
                 cells.append('<font color="#777777"><i>grad not computed</i></font>')
             else:
@@ -765,13 +763,23 @@ def _text_lines(walk: _Walk, show_values: bool, show_grads: bool, show_shapes: b
 def _text_info(t: Tensor, show_values: bool, show_grads: bool, show_shapes: bool) -> str:
     parts = []
     if show_shapes and t.ndim:
-        device = t.device
-        parts.append(f"{tuple(t.shape)} {t.dtype}" + (f" {device}" * (device != "cpu")))
+        parts.append(_tensor_header(t))
     if show_values:
         parts.append(("data " if not t.ndim else "") + _one_line(t.data))
-    if show_grads and t.requires_grad and (t.grad_fn is None or t.retains_grad):
+    if show_grads and _has_grad(t):
         parts.append("grad " + ("not computed" if t.grad is None else _one_line(t.grad.data)))
     return "  ".join(parts)
+
+
+def _tensor_header(t: Tensor) -> str:
+    """Shape and dtype, and the device when it is not the CPU: ``(64, 784) float32``."""
+    device = t.device
+    return f"{tuple(t.shape)} {t.dtype}" + ("" if device.type == "cpu" else f" {device}")
+
+
+def _has_grad(t: Tensor) -> bool:
+    """Whether ``t`` keeps a ``.grad`` (a leaf requiring grad, or one that retains it)."""
+    return t.requires_grad and (t.grad_fn is None or t.retains_grad)
 
 
 def _one_line(data: Any) -> str:
