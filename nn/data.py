@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd.backend import Device, backend_for, backend_of
+from autograd.backend import Device, backend_for, backend_of, is_array
 from autograd.errors import DeviceError, ShapeError
 from autograd.tensor import Tensor
 
@@ -188,11 +188,7 @@ def train_val_split(x: Any, y: Any, val_fraction: float = 0.2, seed: int = 0) ->
 def _as_array(data: Any) -> Any:
     if isinstance(data, Tensor):
         return data.data
-    try:
-        backend_of(data)
-    except TypeError:
-        return np.asarray(data)
-    return data
+    return data if is_array(data) else np.asarray(data)
 
 
 def _take(array: Any, index: Any) -> Any:

@@ -49,7 +49,6 @@ import optim
 
 from . import functional as F
 from .data import DataLoader, train_val_split
-from .dropout import Dropout
 from .mlp import MLP
 from .regularization import l2_penalty
 from .training import fit, predict
@@ -158,9 +157,6 @@ class _MLPEstimator(BaseEstimator):
             device=self.device,
             generator=generator,
         )
-        dropouts = [m for m in model.modules() if isinstance(m, Dropout)]
-        for layer in dropouts:  # masks from the seeded stream, not from the default generator
-            layer.generator = generator
         validation = None
         if self.validation_fraction:
             X, x_val, targets, t_val = train_val_split(
@@ -182,8 +178,6 @@ class _MLPEstimator(BaseEstimator):
             early_stopping=self.early_stopping,
             progress=self.progress,
         )
-        for layer in dropouts:  # an autograd.Generator does not pickle; predict draws nothing
-            layer.generator = None
         self.model_ = model
 
     def _outputs(self, X: Any) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 import autograd as ag
 from autograd import Generator, Tensor
 from autograd.errors import ShapeError
-from autograd.ops.nn_ops import REDUCTIONS
+from autograd.ops.nn_ops import check_reduction
 
 __all__ = [
     "batch_norm",
@@ -137,22 +137,8 @@ def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce("mse_loss", d * d, reduction)
 
 
-def cross_entropy(
-    logits: Tensor, target: Any, weight: Any = None, reduction: str = "mean"
-) -> Tensor:
-    """Cross-entropy of integer class targets (N,) given unnormalized logits (N, C):
-    loss_i = -w[t_i] log softmax(x_i)[t_i]; 'mean' divides the sum by sum_i w[t_i].
-
-    Exact and finite for logits of any finite magnitude (a fused, shifted log-softmax);
-    ``weight`` (C,) holds optional class weights.
-    """
-    return ag.cross_entropy(logits, target, weight, reduction)
-
-
-def nll_loss(log_probs: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C),
-    e.g. the output of log_softmax: ``cross_entropy(x, t) == nll_loss(log_softmax(x), t)``."""
-    return ag.nll_loss(log_probs, target, weight, reduction)
+cross_entropy = ag.cross_entropy  # stable for logits of any magnitude; class weights
+nll_loss = ag.nll_loss  # cross_entropy(x, t) == nll_loss(log_softmax(x), t)
 
 
 def binary_cross_entropy(
@@ -206,17 +192,12 @@ def _weighted(loss: Tensor, weight: Any) -> Tensor:
 
 
 def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
     return loss
-
-
-def _check_reduction(op: str, reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _check_same_shape(op: str, x: Tensor, target: Any) -> None:

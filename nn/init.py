@@ -17,11 +17,10 @@ A uniform U(-b, b) has variance b^2 / 3, so the uniform forms use b = sqrt(3) * 
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
 
 import autograd as ag
 from autograd import Generator, Tensor
-from autograd.backend import backend_of
+from autograd.backend import device_guard
 
 __all__ = [
     "calculate_gain",
@@ -72,7 +71,7 @@ def normal_(
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """Fill ``t`` with ``value``."""
-    with _on_device(t):
+    with device_guard(t.data):
         t.data[...] = value
     return t
 
@@ -154,11 +153,6 @@ def _draw_args(t: Tensor, generator: Generator | None) -> dict[str, object]:
 
 
 def _fill(t: Tensor, values: Tensor) -> Tensor:
-    with _on_device(t):
+    with device_guard(t.data):
         t.data[...] = values.data
     return t
-
-
-def _on_device(t: Tensor) -> AbstractContextManager[object]:
-    """A context in which array code runs on t's device (CuPy computes on the current one)."""
-    return backend_of(t.data).device_context(t.device)

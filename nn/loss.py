@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd import Tensor
+from autograd.ops.nn_ops import check_reduction
 
 from . import functional as F
 from .module import Module
@@ -15,11 +16,19 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        F._check_reduction(type(self).__name__, reduction)
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class _WeightedLoss(_Loss):
+    """A loss with an optional ``weight`` buffer (per class or per element)."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
 
 
 class MSELoss(_Loss):
@@ -29,41 +38,29 @@ class MSELoss(_Loss):
         return F.mse_loss(x, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of integer class targets (N,) given logits (N, C), with optional class
     weights (C,); stable for logits of any magnitude."""
-
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
         return F.cross_entropy(logits, target, self.weight, self.reduction)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C)."""
-
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
 
     def forward(self, log_probs: Tensor, target: Any) -> Tensor:
         return F.nll_loss(log_probs, target, self.weight, self.reduction)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy given probabilities in [0, 1] (logs kept above -100)."""
-
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
 
     def forward(self, probs: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(probs, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy given logits (sigmoid and loss fused, exact for any logit), with
     optional element ``weight`` and positive-class ``pos_weight``."""
 
@@ -73,8 +70,7 @@ class BCEWithLogitsLoss(_Loss):
         reduction: str = "mean",
         pos_weight: Tensor | None = None,
     ) -> None:
-        super().__init__(reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, logits: Tensor, target: Tensor) -> Tensor:

@@ -27,6 +27,7 @@ class MLP(Module):
     Linear(., out_features) with no activation (losses take logits).
 
     ``dropout`` is one rate for every hidden layer or a list with one rate per hidden layer.
+    ``generator`` seeds the initial weights and the dropout masks.
     The layers are ``self.layers`` (a Sequential), so parameters are named
     ``layers.0.weight``, ``layers.0.bias`` ...
 
@@ -73,7 +74,7 @@ class MLP(Module):
                 layers.append(BatchNorm1d(h, **make))
             layers.append(ACTIVATIONS[activation]())
             if p > 0:
-                layers.append(Dropout(p))
+                layers.append(Dropout(p, generator=generator))
             width = h
         layers.append(Linear(width, out_features, generator=generator, **make))
         self.layers = Sequential(*layers)

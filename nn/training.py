@@ -124,10 +124,13 @@ def predict(model: Module, x: Any, batch_size: int = 1024) -> np.ndarray:
     as a NumPy array on the CPU."""
     was_training = model.training
     model.eval()
+    device = next(iter(model.parameters())).device
     outputs = []
     with ag.no_grad():
         for start in range(0, len(x), batch_size):
-            xb = _on_model_device(model, x[start : start + batch_size])
+            xb = x[start : start + batch_size]
+            if not isinstance(xb, ag.Tensor):
+                xb = ag.tensor(xb, device=device)  # the explicit copy to the model's device
             outputs.append(model(xb).cpu().numpy())
     model.train(was_training)
     return np.concatenate(outputs)
@@ -202,10 +205,3 @@ def _n_correct(outputs: Any, targets: Any) -> int | None:
     if outputs.ndim != 2 or targets.ndim != 1 or targets.dtype.kind not in "iu":
         return None
     return int((outputs.argmax(axis=1) == targets).sum())
-
-
-def _on_model_device(model: Module, x: Any) -> ag.Tensor:
-    device = next(iter(model.parameters())).device
-    if isinstance(x, ag.Tensor):
-        return x
-    return ag.tensor(x).to(device)  # an explicit copy to the model's device

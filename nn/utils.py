@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import autograd as ag
 from autograd import Tensor
-from autograd.backend import backend_of
+from autograd.backend import backend_of, device_guard
 
 
 def clip_grad_norm_(
@@ -43,7 +42,7 @@ def clip_grad_norm_(
     if not factor >= 1.0:  # also when NaN: the gradients become NaN, as in PyTorch
         for t in grads:
             g = _writable(t)
-            with _device_of(g):
+            with device_guard(g):
                 g *= factor
     return ag.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
 
@@ -55,7 +54,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
     for t in _grads(parameters):
         g = _writable(t)
-        with _device_of(g):
+        with device_guard(g):
             backend_of(g).xp.clip(g, -c, c, out=g)
 
 
@@ -66,19 +65,12 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def _device_of(g: Any) -> AbstractContextManager[Any]:
-    """A context in which operations on array ``g`` run on its device (CuPy computes on the
-    current device, not the operands')."""
-    backend = backend_of(g)
-    return backend.device_context(backend.device_of(g))
-
-
 def _norm(g: Any, p: float) -> float:
     """‖g‖ₚ of all the elements of array ``g``, as a Python float."""
     if g.size == 0:
         return 0.0
     xp = backend_of(g).xp
-    with _device_of(g):
+    with device_guard(g):
         if p == 2.0:
             return math.sqrt(float(xp.vdot(g, g)))
         if p == math.inf:

@@ -184,7 +184,7 @@ class Optimizer:
                             f"but its grad has shape {g.shape}"
                         )
                     backend = backend_of(p)
-                    with backend.device_context(backend.device_of(p)):
+                    with backend.guard(p):
                         state = self.state.get(param)
                         if state is None:
                             state = self.state[param] = self._init_state(backend.xp, p, group)
@@ -348,5 +348,5 @@ def _copy(value: Any) -> Any:
     if not _is_array(value):
         return value
     backend = backend_of(value)
-    with backend.device_context(backend.device_of(value)):
+    with backend.guard(value):
         return value.copy()

@@ -27,6 +27,12 @@ from .reduction import log_softmax
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def check_reduction(op: str, reduction: str) -> None:
+    """A ValueError naming ``op`` unless ``reduction`` is one of REDUCTIONS."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
 class Linear(Function):
     """x W^T + b, with W of shape (out, in) and any leading batch axes on x;
     dL/dx = g W,  dL/dW = g^T x (summed over the batch axes),  dL/db = sum of g over them."""
@@ -131,8 +137,7 @@ def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "
     """
     x = as_tensor(log_probs)
     xd = x.data
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"nll_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    check_reduction("nll_loss", reduction)
     if not dtypes.is_floating(xd.dtype):
         raise DTypeError(f"nll_loss: log-probabilities must be floating, got {xd.dtype}")
     if xd.ndim != 2:
