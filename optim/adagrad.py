@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, with_weight_decay
 
 
 class Adagrad(Optimizer):
@@ -56,9 +56,7 @@ class Adagrad(Optimizer):
         state["step"] = step = state["step"] + 1
         s = state["sum"]
         t, u = self._scratch(p, 2)
-        if wd:  # g ← g + wd θ
-            xp.multiply(p, wd, out=t)
-            g = xp.add(t, g, out=t)
+        g = with_weight_decay(xp, p, g, wd, out=t)  # g ← g + wd θ
         lr_t = lr / (1.0 + (step - 1) * float(group["lr_decay"]))
         s += xp.multiply(g, g, out=u)  # s ← s + g²
         # θ ← θ − lrₜ g / (√s + eps)

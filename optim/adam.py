@@ -6,7 +6,7 @@ import math
 from types import ModuleType
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, state_buffer
+from .optimizer import Optimizer, ParamsT, state_buffer, with_weight_decay
 
 
 class Adam(Optimizer):
@@ -69,11 +69,10 @@ class Adam(Optimizer):
         state["step"] = step = state["step"] + 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
         t, u = self._scratch(p, 2)
-        if wd and self.decoupled:  # θ ← θ (1 − lr wd)
+        if not self.decoupled:
+            g = with_weight_decay(xp, p, g, wd, out=t)  # g ← g + wd θ
+        elif wd:  # θ ← θ (1 − lr wd)
             p *= 1.0 - lr * wd
-        elif wd:  # g ← g + wd θ
-            xp.multiply(p, wd, out=t)
-            g = xp.add(t, g, out=t)
         # m ← m + (1 − β₁)(g − m), which is β₁ m + (1 − β₁) g
         xp.subtract(g, m, out=u)
         m += xp.multiply(u, 1.0 - beta1, out=u)

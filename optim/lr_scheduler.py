@@ -146,13 +146,7 @@ class LambdaLR(LRScheduler):
         optimizer: Optimizer,
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
     ) -> None:
-        _check_optimizer("LambdaLR", optimizer)
-        n = len(optimizer.param_groups)
-        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(lambdas) != n:
-            raise ValueError(
-                f"LambdaLR: expected {n} lr_lambdas (one per parameter group), got {len(lambdas)}"
-            )
+        lambdas = _per_group("LambdaLR", "lr_lambda", lr_lambda, optimizer)
         if not all(callable(f) for f in lambdas):
             raise TypeError("LambdaLR: lr_lambda must be a function of the epoch (or a list)")
         self.lr_lambdas = lambdas
@@ -279,10 +273,7 @@ class ReduceLROnPlateau(_Scheduler):
         check_number(name, "threshold", threshold)
         check_number(name, "cooldown", cooldown, integer=True)
         check_number(name, "eps", eps)
-        n = len(optimizer.param_groups)
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
-        if len(min_lrs) != n:
-            raise ValueError(f"{name}: expected {n} min_lrs (one per group), got {len(min_lrs)}")
+        min_lrs = _per_group(name, "min_lr", min_lr, optimizer)
         for i, m in enumerate(min_lrs):
             check_number(name, f"min_lr[{i}]", m)
         self.mode, self.factor, self.patience = mode, factor, patience
@@ -323,6 +314,18 @@ class ReduceLROnPlateau(_Scheduler):
                     group["lr"] = new
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _per_group(owner: str, what: str, value: Any, optimizer: Any) -> list[Any]:
+    """``value`` for each parameter group: a list or tuple of one per group, or one for all."""
+    _check_optimizer(owner, optimizer)
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(
+            f"{owner}: expected {n} {what}s (one per parameter group), got {len(values)}"
+        )
+    return values
 
 
 def _check_optimizer(owner: str, optimizer: Any) -> None:

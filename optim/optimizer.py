@@ -63,7 +63,9 @@ class Optimizer:
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
-        self._scratch_arrays: dict[tuple[Any, ...], Any] = {}
+        self._scratch_arrays: dict[tuple[Any, ...], Any] = {}  # (device, dtype) -> buffer
+        # (device, dtype, shape, count) -> the views of its buffer that _scratch hands out
+        self._scratch_views: dict[tuple[Any, ...], list[Any]] = {}
         self._steps = 0
         if isinstance(params, Tensor):
             raise TypeError(
@@ -208,12 +210,22 @@ class Optimizer:
         the update. They are views of one buffer per dtype and device, reused by every
         parameter and every step, so the update math allocates nothing."""
         backend: Backend = backend_of(p)
-        key = (backend.device_of(p), p.dtype)
-        buffer = self._scratch_arrays.get(key)
-        if buffer is None or buffer.size < count * p.size:
-            buffer = self._scratch_arrays[key] = backend.xp.empty(count * p.size, p.dtype)
-        n = p.size
-        return [buffer[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)]
+        device = backend.device_of(p)
+        key = (device, p.dtype, p.shape, count)
+        views = self._scratch_views.get(key)
+        if views is None:
+            buffer = self._scratch_arrays.get(key[:2])
+            n = p.size
+            if buffer is None or buffer.size < count * n:
+                buffer = self._scratch_arrays[key[:2]] = backend.xp.empty(count * n, p.dtype)
+                # views of the buffer replaced are stale
+                self._scratch_views = {
+                    k: v for k, v in self._scratch_views.items() if k[:2] != key[:2]
+                }
+            views = self._scratch_views[key] = [
+                buffer[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)
+            ]
+        return views
 
     # ------------------------------------------------------------ save / load
     def state_dict(self) -> dict[str, Any]:
@@ -337,7 +349,18 @@ def state_buffer(xp: ModuleType, state: dict[str, Any], key: str, p: Any) -> Any
     return b
 
 
+def with_weight_decay(xp: ModuleType, p: Any, g: Any, wd: float, out: Any) -> Any:
+    """g + wd θ, the gradient of the loss plus the (coupled) L2 term wd/2 Σθ², computed into
+    ``out``; ``g`` itself when wd is 0."""
+    if not wd:
+        return g
+    xp.multiply(p, wd, out=out)
+    return xp.add(out, g, out=out)
+
+
 def _is_array(value: Any) -> bool:
+    """Whether ``value`` is a backend ndarray (not a NumPy scalar: those are not state
+    buffers)."""
     try:
         return isinstance(value, backend_of(value).xp.ndarray)
     except TypeError:

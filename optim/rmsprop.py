@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, state_buffer
+from .optimizer import Optimizer, ParamsT, state_buffer, with_weight_decay
 
 
 class RMSprop(Optimizer):
@@ -64,9 +64,7 @@ class RMSprop(Optimizer):
         state["step"] += 1
         v = state["square_avg"]
         t, u = self._scratch(p, 2)
-        if wd:  # g ← g + wd θ
-            xp.multiply(p, wd, out=t)
-            g = xp.add(t, g, out=t)
+        g = with_weight_decay(xp, p, g, wd, out=t)  # g ← g + wd θ
         # v ← α v + (1 − α) g²
         xp.multiply(g, g, out=u)
         v *= alpha

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, required
+from .optimizer import Optimizer, ParamsT, required, with_weight_decay
 
 
 class SGD(Optimizer):
@@ -61,9 +61,7 @@ class SGD(Optimizer):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         dampening = float(group["dampening"])
         t, u = self._scratch(p, 2)  # below, t is always either free or the current g
-        if wd:  # g ← g + wd θ
-            xp.multiply(p, wd, out=t)
-            g = xp.add(t, g, out=t)
+        g = with_weight_decay(xp, p, g, wd, out=t)  # g ← g + wd θ
         if mu:
             b = state.get("momentum_buffer")
             if b is None:  # b ← g
