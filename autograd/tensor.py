@@ -587,6 +587,16 @@ def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
             tensor.grad.data = total + grad
 
 
+def writable_data(t: Tensor) -> Any:
+    """``t.data`` as an array that can be written in place: a NumPy scalar (0-d results of
+    operations hold one) is replaced by a 0-d array first."""
+    data = t.data
+    xp = backend_of(data).xp
+    if not isinstance(data, xp.ndarray):
+        data = t.data = xp.asarray(data)
+    return data
+
+
 def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -> Any:
     """``data`` as a backend array: arrays keep their dtype, Python numbers and lists become
     the default float dtype (bools stay bool), unless ``dtype`` is given."""

@@ -10,6 +10,7 @@ from typing import Any
 import autograd as ag
 from autograd import Tensor
 from autograd.backend import backend_of, device_guard
+from autograd.tensor import writable_data
 
 
 def clip_grad_norm_(
@@ -41,7 +42,7 @@ def clip_grad_norm_(
     factor = float(max_norm) / (total + 1e-6)
     if not factor >= 1.0:  # also when NaN: the gradients become NaN, as in PyTorch
         for t in grads:
-            g = _writable(t)
+            g = writable_data(t)
             with device_guard(g):
                 g *= factor
     return ag.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
@@ -53,7 +54,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not c >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
     for t in _grads(parameters):
-        g = _writable(t)
+        g = writable_data(t)
         with device_guard(g):
             backend_of(g).xp.clip(g, -c, c, out=g)
 
@@ -87,13 +88,3 @@ def _total_norm(norms: list[float], p: float) -> float:
     if p == math.inf or top == 0.0 or top == math.inf:
         return top
     return top * math.fsum((n / top) ** p for n in norms) ** (1.0 / p)
-
-
-def _writable(grad: Tensor) -> Any:
-    """The gradient's array, which an accumulated 0-d gradient holds as a NumPy scalar: that is
-    replaced by a 0-d array first, so that it can be written in place."""
-    g = grad.data
-    xp = backend_of(g).xp
-    if not isinstance(g, xp.ndarray):
-        g = grad.data = xp.asarray(g)
-    return g

@@ -22,6 +22,7 @@ from typing import Any
 
 from autograd import ShapeError, Tensor, enable_grad, no_grad
 from autograd.backend import Backend, backend_of, transfer
+from autograd.tensor import writable_data
 
 
 class _Required:
@@ -124,9 +125,7 @@ class Optimizer:
                     f"in another one); give each parameter to one group once"
                 )
             seen.add(id(p))
-            xp = backend_of(p.data).xp
-            if not isinstance(p.data, xp.ndarray):  # a NumPy scalar: make it updatable
-                p.data = xp.asarray(p.data)
+            writable_data(p)  # a NumPy scalar becomes an updatable 0-d array
         group = {**self.defaults, **param_group, "params": params}
         missing = [k for k, v in group.items() if v is required]
         if missing:
@@ -157,12 +156,7 @@ class Optimizer:
                     continue
                 if p.grad.grad_fn is not None:  # a create_graph gradient: cut it from its graph
                     p.grad = p.grad.detach()
-                g = p.grad.data
-                xp = backend_of(g).xp
-                if isinstance(g, xp.ndarray):
-                    g.fill(0)
-                else:  # a NumPy scalar (accumulated 0-d gradient) cannot be written to
-                    p.grad.data = xp.zeros_like(g)
+                writable_data(p.grad).fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once; parameters whose ``grad`` is None
