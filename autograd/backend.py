@@ -64,6 +64,7 @@ class Device:
 
 
 CPU = Device("cpu")
+_NO_CONTEXT = contextlib.nullcontext()  # reusable: entering it does nothing
 
 
 class Backend:
@@ -100,7 +101,7 @@ class Backend:
 
     def device_context(self, device: Device) -> contextlib.AbstractContextManager[Any]:
         """A context in which this backend creates arrays on ``device``."""
-        return contextlib.nullcontext()
+        return _NO_CONTEXT
 
     def guard(self, array: Any) -> contextlib.AbstractContextManager[Any]:
         """A context in which operations on ``array`` run on its device, so that the arrays
@@ -245,7 +246,10 @@ def transfer(array: Any, device: Device) -> Any:
 
 def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> Backend:
     """The common backend of ``arrays``; a DeviceError naming ``op`` and both devices if none."""
-    if all(CPU_TYPES[type(a)] for a in arrays):
+    for a in arrays:
+        if not CPU_TYPES[type(a)]:
+            break
+    else:  # all on the CPU: nothing to compare
         return backend_of(arrays[0])
     first = backend_of(arrays[0])
     for a in arrays[1:]:

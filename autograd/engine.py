@@ -261,9 +261,11 @@ def _root_gradient(root: Tensor, g: Any, create_graph: bool) -> Any:
                 f"(as 1) for a one-element output. Reduce it first (e.g. out.sum()) or pass "
                 f"gradient= with the shape {root.shape}."
             )
-        with device_guard(data):
-            g = backend_of(data).xp.ones_like(data)
-    elif isinstance(g, Tensor):
+        backend = backend_of(data)
+        with backend.guard(data):
+            g = backend.xp.ones_like(data)
+        return _make(g, None) if create_graph else g  # an implied 1 fits by construction
+    if isinstance(g, Tensor):
         if create_graph:
             _check_root_gradient(root, g.data)
             return g

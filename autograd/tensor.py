@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from . import dtypes
-from .backend import CPU_TYPES, DEVICE_TYPES, Device, backend_for, backend_of, device_guard
+from .backend import (
+    CPU_TYPES,
+    DEVICE_TYPES,
+    NUMPY_ARRAY,
+    Device,
+    backend_for,
+    backend_of,
+    device_guard,
+)
 from .errors import DTypeError, GraphError
 
 if TYPE_CHECKING:
@@ -210,8 +218,6 @@ class Tensor:
         to ``create_graph``). With ``create_graph=True`` the gradients are themselves recorded,
         so they can be differentiated again.
         """
-        from .engine import run_backward
-
         run_backward((self,), (gradient,), retain_graph, create_graph)
 
     def retain_grad(self) -> None:
@@ -560,6 +566,9 @@ def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
     ``copy`` says whether ``grad`` may be shared with other holders, so that gradients never
     share memory with each other or with the caller's arrays.
     """
+    if not copy and type(grad) is NUMPY_ARRAY and tensor.grad is None:
+        tensor.grad = _make(grad, None)  # the common case: a fresh CPU gradient, kept as is
+        return
     if isinstance(grad, Tensor):  # create_graph: the accumulated gradient stays differentiable
         if tensor.grad is None:
             tensor.grad = ops.clone(grad) if copy else grad
@@ -653,3 +662,4 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 from . import ops  # noqa: E402  (ops build on Tensor; Tensor's methods call ops)
+from .engine import run_backward  # noqa: E402  (the engine runs on Tensors and Functions)

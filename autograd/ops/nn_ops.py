@@ -201,9 +201,9 @@ def _class_target(op: str, target: Any, x: Any) -> Any:
     if t.shape != (n,):
         raise ShapeError(f"{op}: expected {n} targets (shape ({n},)), got shape {t.shape}")
     check_same_device(op, (x, t))
-    low, high = (int(t.min()), int(t.max())) if n else (0, 0)
-    if low < 0 or high >= c:
+    if n and (t.min() < 0 or t.max() >= c):
         raise IndexError(
-            f"{op}: targets must be class indices in [0, {c}), got values from {low} to {high}"
+            f"{op}: targets must be class indices in [0, {c}), got values from {int(t.min())} "
+            f"to {int(t.max())}"
         )
     return t

@@ -26,6 +26,8 @@ def normalize_axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of distinct non-negative axes, with a clear error if invalid."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
