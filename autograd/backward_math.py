@@ -59,6 +59,12 @@ class ArrayMath:
             out[index] = g
         return out
 
+    def log_softmax(self, a: Any, axis: int | None) -> Any:
+        """a - log(sum(exp(a))) along ``axis``, shifted by the maximum first (no overflow)."""
+        xp = self.xp
+        shifted = a - a.max(axis=axis, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
     def cast(self, a: Any, dtype: Any) -> Any:
         return a.astype(dtype)
 
@@ -81,6 +87,7 @@ class TensorMath:
         self.broadcast_to = ops.broadcast_to
         self.sum_to = ops.sum_to
         self.scatter = ops.scatter
+        self.log_softmax = ops.log_softmax
         self.cast = ops.cast
         self.to_device = ops.to_device
 

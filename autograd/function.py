@@ -12,9 +12,13 @@ gradient is wanted (``create_graph=True``), on Tensors (``m`` is the differentia
 :class:`~autograd.backward_math.TensorMath`), so any gradient can be differentiated again.
 
 What ``backward`` receives after ``g``: the inputs if ``save_inputs``, then the output if
-``save_output``. Constants a rule needs (shapes, axes, indices) are attributes set in
-``__init__``. Everything shared (unwrapping, dtype/device checks, the graph links, summing
-broadcast gradients back to each input's shape, freeing buffers) happens here, once.
+``save_output``, then, if ``save_extra``, an intermediate result that ``forward`` returned
+beside its output (``return out, extra``), which spares backward recomputing it (the
+log-probabilities of the fused cross-entropy). With ``create_graph`` the extra is not passed
+(the argument keeps its default, None) and the rule recomputes it with ``m``, as part of the
+graph. Constants a rule needs (shapes, axes, indices) are attributes set in ``__init__``.
+Everything shared (unwrapping, dtype/device checks, the graph links, summing broadcast
+gradients back to each input's shape, freeing buffers) happens here, once.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Function:
     op_name: ClassVar[str] = ""  # the user-facing name, where it is not the lowercased class name
     save_inputs: ClassVar[bool] = False
     save_output: ClassVar[bool] = False
+    save_extra: ClassVar[bool] = False  # forward returns (output, intermediate for backward)
     # Inputs broadcast against each other: gradients are summed back to each input's shape.
     broadcasts: ClassVar[bool] = False
 
@@ -85,6 +90,8 @@ class Function:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise _annotate(self, e, inputs) from e
+        if self.save_extra:
+            out, extra = out
         if not (recorded and _mode.enabled):
             return _make(out, None)
         self.edges = edges = tuple(edges)
@@ -102,10 +109,11 @@ class Function:
                     break
         if self.save_inputs:
             self.inputs = inputs
-            self.saved = (*arrays, out) if self.save_output else tuple(arrays)
+            saved = (*arrays, out) if self.save_output else tuple(arrays)
         else:
             self.inputs = ()
-            self.saved = (out,) if self.save_output else ()
+            saved = (out,) if self.save_output else ()
+        self.saved = (*saved, extra) if self.save_extra else saved
         return _make(out, self)
 
     def needs_grad(self, i: int) -> bool:
@@ -122,11 +130,9 @@ class Function:
                 f"the first backward. Pass retain_graph=True to the first backward (or "
                 f"autograd.grad) if you need to backpropagate through the same graph twice."
             )
-        if create_graph:
-            if self.save_output:
-                saved = (*self.inputs, _make(saved[-1], self))
-            else:
-                saved = self.inputs
+        if create_graph:  # the inputs as Tensors, the output as a Tensor of this node
+            inputs = self.inputs
+            saved = (*inputs, _make(saved[len(inputs)], self)) if self.save_output else inputs
         grads = self.backward(m, g, *saved)
         if type(grads) is not tuple:
             grads = (grads,)

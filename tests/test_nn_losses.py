@@ -82,6 +82,27 @@ def test_cross_entropy_at_extreme_logits(dtype) -> None:
     np.testing.assert_allclose(mean.item(), expected.mean(), rtol=1e-6)
 
 
+def test_cross_entropy_is_one_node_that_frees_its_buffers() -> None:
+    """The fused op keeps its log-probabilities for backward, frees them with the rest of its
+    buffers after backward, and keeps them with retain_graph (two backwards: twice the grad)."""
+    logits = ag.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]], dtype=F64, requires_grad=True)
+    target = ag.tensor([0, 2], dtype=ag.int64)
+    loss = F.cross_entropy(logits, target)
+    node = loss.grad_fn
+    assert node.name == "cross_entropy" and node.edges == (logits,)
+    log_p = node.saved[-1]
+    np.testing.assert_allclose(log_p, F.log_softmax(logits, axis=1).numpy(), rtol=1e-15)
+    loss.backward(retain_graph=True)
+    once = logits.grad.numpy().copy()
+    p = np.exp(log_p)
+    np.testing.assert_allclose(once, (p - np.eye(3)[[0, 2]]) / 2, rtol=1e-14)
+    loss.backward()
+    np.testing.assert_allclose(logits.grad.numpy(), 2 * once, rtol=1e-15)
+    assert node.saved is None and node.inputs == ()
+    with pytest.raises(ag.GraphError, match="second time"):
+        loss.backward()
+
+
 def test_classification_errors() -> None:
     x = ag.randn(3, 4)
     with pytest.raises(IndexError, match=r"\[0, 4\)"):

@@ -6,10 +6,10 @@ Each is one graph node where the composite would cost speed or stability:
   gradient g^T x comes out in W's own layout, with no transposed copy;
 * ``softplus`` log(1 + e^x) is exact in both tails, where log(1 + exp(x)) overflows;
 * ``nll_loss`` picks, weights and reduces in one step (the loss is linear in its input, so its
-  gradient is a constant selection matrix times g).
-
-``cross_entropy`` is ``nll_loss(log_softmax(x))``: log_softmax shifts by the maximum, so the
-loss is finite and exact for logits of any finite magnitude.
+  gradient is a constant selection matrix times g);
+* ``cross_entropy`` is ``nll_loss(log_softmax(x))`` as one node: log_softmax shifts by the
+  maximum, so the loss is finite and exact for logits of any finite magnitude, and the gradient
+  is the textbook (onehot - softmax) times the weights, from the log-probabilities of forward.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from ..errors import DTypeError, ShapeError
 from ..function import Function
 from ..operands import as_tensor, cast_constant, common_float_dtype
 from ..tensor import Tensor
-from .reduction import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -93,11 +92,45 @@ class NLLLoss(Function):
         return picked.sum() if self.reduce else picked
 
     def backward(self, m: Any, g: Any) -> Any:
+        return self.selection() * self.per_row(g)
+
+    def selection(self) -> Any:
+        """S: coef_i at [i, t_i], 0 elsewhere (an array, a constant of the graph)."""
         rows = self.index[0]
         with device_guard(rows):  # also with create_graph
-            s = backend_of(rows).xp.zeros(self.shape, dtype=self.dtype)  # a constant of the graph
+            s = backend_of(rows).xp.zeros(self.shape, dtype=self.dtype)
             s[self.index] = self.coef
-        return s * g if self.reduce else s * g.reshape((-1, 1))
+        return s
+
+    def per_row(self, g: Any) -> Any:
+        """g as a column to scale the rows by, for 'none' (one loss per row); else as is."""
+        return g if self.reduce else g.reshape((-1, 1))
+
+
+class CrossEntropy(NLLLoss):
+    """nll_loss(log_softmax(x, axis=1)) as one node: with p_i = softmax(x_i),
+    loss_i = -w[t_i] log p_i[t_i], reduced as in NLLLoss (coef_i = -w[t_i] / D), and
+
+        dL/dx_ij = g coef_i (onehot(t_i)_j - p_ij),   i.e.  g (S - coef * p)
+
+    with S the selection matrix of NLLLoss (g_i for 'none'). Forward keeps the
+    log-probabilities for backward (``save_extra``); with create_graph they are recomputed
+    with graph ops, so the gradient can be differentiated again."""
+
+    op_name = "cross_entropy"
+    __slots__ = ()
+    save_inputs = True  # the logits, for the create_graph path
+    save_extra = True
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        log_p = backend_of(x).math.log_softmax(x, 1)
+        return super().forward(log_p), log_p
+
+    def backward(self, m: Any, g: Any, x: Any, log_p: Any = None) -> Any:
+        if log_p is None:  # create_graph: recomputed as part of the graph
+            log_p = m.log_softmax(x, 1)
+        coef = self.coef if isinstance(self.coef, float) else self.coef.reshape((-1, 1))
+        return (self.selection() - m.exp(log_p) * coef) * self.per_row(g)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -116,10 +149,10 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: bias of shape {bd.shape} does not fit a weight of shape {wd.shape}; "
             f"expected ({wd.shape[0]},)"
         )
+    check_same_device("linear", (xd, wd) if bd is None else (xd, wd, bd))
     if wd.dtype != xd.dtype or (bd is not None and bd.dtype != xd.dtype):
         target = common_float_dtype("linear", [p.dtype for p in parts])
         parts = tuple(p if p.dtype == target else cast_constant(p, target) for p in parts)
-    check_same_device("linear", [p.data for p in parts])
     return Linear()(*parts)
 
 
@@ -135,51 +168,55 @@ def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "
     sum_i weight[t_i] (by N without weights, as in PyTorch), ``'sum'`` adds, ``'none'`` gives
     the N losses. ``weight`` (C,) holds constant class weights (no gradient).
     """
-    x = as_tensor(log_probs)
+    return _class_loss(
+        NLLLoss, "nll_loss", "log-probabilities", log_probs, target, weight, reduction
+    )
+
+
+def cross_entropy(logits: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of integer class ``target`` (N,) given unnormalized ``logits`` (N, C):
+    loss_i = -weight[t_i] (x[i, t_i] - logsumexp_j x[i, j]), reduced as in ``nll_loss``
+    (it equals ``nll_loss(log_softmax(logits, axis=1), ...)``, computed as one node).
+
+    Finite and exact for logits of any finite magnitude (log_softmax shifts by the maximum);
+    dL/dx_i = weight[t_i] (softmax(x_i) - onehot(t_i)) g / D.
+    """
+    return _class_loss(CrossEntropy, "cross_entropy", "logits", logits, target, weight, reduction)
+
+
+def _class_loss(
+    op: type[NLLLoss], name: str, what: str, x: Any, target: Any, weight: Any, reduction: str
+) -> Tensor:
+    """The checks and constants shared by nll_loss and cross_entropy, then the op on x."""
+    x = as_tensor(x)
     xd = x.data
-    check_reduction("nll_loss", reduction)
+    check_reduction(name, reduction)
     if not dtypes.is_floating(xd.dtype):
-        raise DTypeError(f"nll_loss: log-probabilities must be floating, got {xd.dtype}")
+        raise DTypeError(f"{name}: {what} must be floating, got {xd.dtype}")
     if xd.ndim != 2:
         raise ShapeError(
-            f"nll_loss: log-probabilities must have shape (N, C), got {xd.shape}; flatten any "
-            f"extra axes into N first"
+            f"{name}: {what} must have shape (N, C), got {xd.shape}; flatten any extra axes "
+            f"into N first"
         )
     n, c = xd.shape
     backend = backend_of(xd)
     with backend.guard(xd):  # arrays below are made on x's device
-        t = _class_target("nll_loss", target, xd)
+        t = _class_target(name, target, xd)
         if weight is None:
             coef = -1.0 / n if reduction == "mean" else -1.0
         else:
             w = as_tensor(weight, like=x).data
             if w.shape != (c,):
                 raise ShapeError(
-                    f"nll_loss: weight must have shape ({c},) (one per class), got {w.shape}"
+                    f"{name}: weight must have shape ({c},) (one per class), got {w.shape}"
                 )
             if w.dtype != xd.dtype:
-                raise DTypeError(f"nll_loss: weight is {w.dtype} but the input is {xd.dtype}")
-            check_same_device("nll_loss", (xd, w))
+                raise DTypeError(f"{name}: weight is {w.dtype} but the input is {xd.dtype}")
+            check_same_device(name, (xd, w))
             wt = w[t]
             coef = -wt / wt.sum() if reduction == "mean" else -wt
         rows = backend.xp.arange(n)
-    return NLLLoss(x, (rows, t), coef, reduction != "none")(x)
-
-
-def cross_entropy(logits: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
-    """Cross-entropy of integer class ``target`` (N,) given unnormalized ``logits`` (N, C):
-    loss_i = -weight[t_i] (x[i, t_i] - logsumexp_j x[i, j]), reduced as in ``nll_loss``.
-
-    Finite and exact for logits of any finite magnitude (log_softmax shifts by the maximum);
-    dL/dx_i = weight[t_i] (softmax(x_i) - onehot(t_i)) g / D.
-    """
-    x = as_tensor(logits)
-    if x.ndim != 2:
-        raise ShapeError(
-            f"cross_entropy: logits must have shape (N, C), got {x.shape}; flatten any extra "
-            f"axes into N first"
-        )
-    return nll_loss(log_softmax(x, axis=1), target, weight, reduction)
+    return op(x, (rows, t), coef, reduction != "none")(x)
 
 
 def _class_target(op: str, target: Any, x: Any) -> Any:
