@@ -105,8 +105,9 @@ class Backend:
 
     def guard(self, array: Any) -> contextlib.AbstractContextManager[Any]:
         """A context in which operations on ``array`` run on its device, so that the arrays
-        they make stay there (CuPy computes on its *current* device, not the operands')."""
-        return self.device_context(self.device_of(array))
+        they make stay there (CuPy computes on its *current* device, not the operands', and
+        overrides this); NumPy's arrays all live on the one CPU: nothing to enter."""
+        return _NO_CONTEXT
 
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         """``target[index] += values``, accumulating over repeated indices (in place)."""
@@ -244,13 +245,13 @@ def transfer(array: Any, device: Device) -> Any:
     return backend_for(device).asarray(array, device=device)
 
 
-def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> Backend:
-    """The common backend of ``arrays``; a DeviceError naming ``op`` and both devices if none."""
+def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> None:
+    """A DeviceError naming ``op`` and both devices unless ``arrays`` share one device."""
     for a in arrays:
         if not CPU_TYPES[type(a)]:
             break
     else:  # all on the CPU: nothing to compare
-        return backend_of(arrays[0])
+        return
     first = backend_of(arrays[0])
     for a in arrays[1:]:
         b = backend_of(a)
@@ -260,4 +261,3 @@ def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> Backend:
                 f"{b.device_of(a)}. arraygrad never copies between devices behind your back: "
                 f"move one explicitly, e.g. x.to({str(first.device_of(arrays[0]))!r})."
             )
-    return first

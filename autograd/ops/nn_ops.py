@@ -83,8 +83,8 @@ class NLLLoss(Function):
     op_name = "nll_loss"
     __slots__ = ("coef", "dtype", "index", "reduce", "shape")
 
-    def __init__(self, x: Tensor, index: tuple[Any, Any], coef: Any, reduce: bool) -> None:
-        self.shape, self.dtype = x.shape, x.dtype
+    def __init__(self, x: Any, index: tuple[Any, Any], coef: Any, reduce: bool) -> None:
+        self.shape, self.dtype = x.shape, x.dtype  # of the input array x
         self.index, self.coef, self.reduce = index, coef, reduce
 
     def forward(self, x: Any) -> Any:
@@ -216,7 +216,7 @@ def _class_loss(
             wt = w[t]
             coef = -wt / wt.sum() if reduction == "mean" else -wt
         rows = backend.xp.arange(n)
-    return op(x, (rows, t), coef, reduction != "none")(x)
+    return op(xd, (rows, t), coef, reduction != "none")(x)
 
 
 def _class_target(op: str, target: Any, x: Any) -> Any:
