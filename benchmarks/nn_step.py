@@ -220,6 +220,7 @@ def main() -> None:
         + f"; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
     print("malloc: " + ("freed memory kept (mallopt)" if steady else "system settings"))
+    print("arrays: arraygrad and NumPy timed on one set of weights and data (see the docstring)")
     # Timed on one set of arrays (see the module docstring): the NumPy step on the model's.
     shared = [p.data for p in model.parameters()]
     pair = {"arraygrad": steps_by_name["arraygrad"], "numpy": numpy_step(shared, x.data, y.data)}
