@@ -59,10 +59,20 @@ class ArrayMath:
             out[index] = g
         return out
 
-    def log_softmax(self, a: Any, axis: int | None) -> Any:
-        """a - log(sum(exp(a))) along ``axis``, shifted by the maximum first (no overflow)."""
+    def max_shift(self, a: Any, axis: int | tuple[int, ...] | None) -> Any:
+        """The constant c that logsumexp, softmax and log_softmax subtract before ``exp`` so
+        that it cannot overflow: max(a) along ``axis`` (kept), or 0 where that maximum is not
+        finite (a slice of all -inf keeps logsumexp = -inf instead of NaN). Forward only:
+        the results do not depend on c, so no rule differentiates it."""
         xp = self.xp
-        shifted = a - a.max(axis=axis, keepdims=True)
+        c = a.max(axis=axis, keepdims=True)
+        return xp.where(xp.isfinite(c), c, 0)
+
+    def log_softmax(self, a: Any, axis: int | None) -> Any:
+        """a - log(sum(exp(a))) along ``axis``, computed as (a - c) - log(sum(exp(a - c)))
+        with c = max_shift(a)."""
+        xp = self.xp
+        shifted = a - self.max_shift(a, axis)
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
     def cast(self, a: Any, dtype: Any) -> Any:
@@ -83,7 +93,7 @@ class TensorMath:
         self.exp, self.log, self.sin, self.cos = ops.exp, ops.log, ops.sin, ops.cos
         self.sign, self.where = ops.sign, ops.where
         self.permute = ops.permute
-        self.swapaxes = ops.transpose
+        self.swapaxes = ops.swapaxes
         self.broadcast_to = ops.broadcast_to
         self.sum_to = ops.sum_to
         self.scatter = ops.scatter

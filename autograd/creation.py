@@ -11,7 +11,8 @@ import numpy as np
 
 from . import dtypes
 from .backend import Device, backend_for, backend_of, device_guard, device_of, is_array, transfer
-from .tensor import Tensor, _make, _shape_args, as_array
+from .conversion import as_array, shape_args
+from .tensor import Tensor, _make
 
 
 def tensor(
@@ -46,7 +47,7 @@ def zeros(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of zeros; ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _filled("zeros", _shape_args(shape), dtype, device, requires_grad)
+    return _filled("zeros", shape_args(shape), dtype, device, requires_grad)
 
 
 def ones(
@@ -56,7 +57,7 @@ def ones(
     requires_grad: bool = False,
 ) -> Tensor:
     """A tensor of ones; ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return _filled("ones", _shape_args(shape), dtype, device, requires_grad)
+    return _filled("ones", shape_args(shape), dtype, device, requires_grad)
 
 
 def full(

@@ -19,13 +19,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import CPU_TYPES, backend_of, check_same_device, device_guard
+from . import ops
+from .backend import CPU_TYPES, NUMPY_ARRAY, backend_of, check_same_device, device_guard
 from .backward_math import tensor_math
 from .errors import DTypeError, GraphError, ShapeError
 from .function import Function
 from .grad_mode import enable_grad
 from .operands import as_tensor
-from .tensor import Tensor, _make, accumulate_grad
+from .tensor import Tensor, _make
 
 _refcount = sys.getrefcount
 
@@ -190,6 +191,43 @@ def _run(
             if left == 0:
                 ready.append(edge)
         in_grads = gi = g = prev = None  # drop references so that leaves can steal gradients
+
+
+def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
+    """``tensor.grad += grad``; a ``grad`` that is a graph-connected Tensor keeps its graph.
+
+    ``copy`` says whether ``grad`` may be shared with other holders (the steal-or-copy
+    decision of ``_run``), so that gradients never share memory with each other or with the
+    caller's arrays.
+    """
+    if not copy and type(grad) is NUMPY_ARRAY and tensor.grad is None:
+        tensor.grad = _make(grad, None)  # the common case: a fresh CPU gradient, kept as is
+        return
+    if isinstance(grad, Tensor):  # create_graph: the accumulated gradient stays differentiable
+        if tensor.grad is None:
+            tensor.grad = ops.clone(grad) if copy else grad
+        else:
+            tensor.grad = tensor.grad + grad
+        return
+    if CPU_TYPES[type(grad)]:
+        _accumulate_array(tensor, grad, copy)
+    else:
+        with device_guard(grad):
+            _accumulate_array(tensor, grad, copy)
+
+
+def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
+    if tensor.grad is None:
+        xp = backend_of(grad).xp
+        if copy or not isinstance(grad, xp.ndarray):
+            grad = xp.array(grad, copy=True)
+        tensor.grad = _make(grad, None)
+    else:
+        total = tensor.grad.data
+        try:
+            backend_of(total).xp.add(total, grad, out=total)  # in place, as PyTorch does
+        except ValueError:  # a read-only array the user assigned to .grad
+            tensor.grad.data = total + grad
 
 
 def _sum(a: Any, b: Any) -> Any:

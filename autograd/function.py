@@ -14,9 +14,11 @@ gradient is wanted (``create_graph=True``), on Tensors (``m`` is the differentia
 What ``backward`` receives after ``g``: the inputs if ``save_inputs``, then the output if
 ``save_output``, then, if ``save_extra``, an intermediate result that ``forward`` returned
 beside its output (``return out, extra``), which spares backward recomputing it (the
-log-probabilities of the fused cross-entropy). With ``create_graph`` the extra is not passed
-(the argument keeps its default, None) and the rule recomputes it with ``m``, as part of the
-graph. Constants a rule needs (shapes, axes, indices) are attributes set in ``__init__``.
+log-probabilities of the fused cross-entropy). With ``create_graph`` the saved array would be
+a constant of the gradient's graph, so the base class asks the op to rebuild it from the saved
+values with ``m`` (``recompute_extra``) and passes that instead: the rule has one code path.
+Constants a rule needs (shapes, axes, indices) are attributes set in ``__init__``, and
+``constants()`` beside them says how a label reads them.
 Everything shared (unwrapping, dtype/device checks, the graph links, summing broadcast
 gradients back to each input's shape, freeing buffers) happens here, once.
 """
@@ -48,6 +50,11 @@ class Function:
 
     def backward(self, m: Any, g: Any, *saved: Any) -> Any:
         raise NotImplementedError
+
+    def recompute_extra(self, m: Any, *saved: Any) -> Any:
+        """For ``save_extra`` ops: the extra rebuilt from the saved inputs/output with ``m``
+        (used under create_graph, so that it is part of the gradient's graph)."""
+        raise NotImplementedError(f"{self.name}: save_extra ops define recompute_extra")
 
     @property
     def name(self) -> str:
@@ -116,6 +123,11 @@ class Function:
         self.saved = (*saved, extra) if self.save_extra else saved
         return _make(out, self)
 
+    def constants(self) -> str | None:
+        """The op's constants as a label reads them (``axis=1``, ``[:, 0]``, ``0.01``), or
+        None; ops with constants override this beside their ``__init__``."""
+        return None
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` needs a gradient (rules may skip costly work otherwise)."""
         return self.edges[i] is not None
@@ -133,6 +145,8 @@ class Function:
         if create_graph:  # the inputs as Tensors, the output as a Tensor of this node
             inputs = self.inputs
             saved = (*inputs, _make(saved[len(inputs)], self)) if self.save_output else inputs
+            if self.save_extra:
+                saved = (*saved, self.recompute_extra(m, *saved))
         grads = self.backward(m, g, *saved)
         if type(grads) is not tuple:
             grads = (grads,)

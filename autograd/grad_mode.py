@@ -70,18 +70,20 @@ class scope:
 
     Scopes nest; each recorded op keeps the tuple of enclosing labels as ``grad_fn.scope``.
     ``nn.Module`` opens one per module call (its qualified name), so a picture of the graph can
-    draw a module as one box.
+    draw a module as one box. One ``scope`` object can be entered again and again, also nested
+    in itself: each exit closes the innermost label.
     """
+
+    __slots__ = ("label",)
 
     def __init__(self, label: str) -> None:
         self.label = label
 
     def __enter__(self) -> None:
-        self.prev = _mode.scope
-        _mode.scope = (*self.prev, self.label)
+        _mode.scope = (*_mode.scope, self.label)
 
     def __exit__(self, *exc: object) -> None:
-        _mode.scope = self.prev
+        _mode.scope = _mode.scope[:-1]
 
 
 def current_scope() -> tuple[str, ...]:

@@ -15,8 +15,9 @@ import numpy as np
 
 from . import dtypes
 from .backend import CPU_TYPES, check_same_device, device_guard, is_array
+from .conversion import as_array
 from .errors import DTypeError
-from .tensor import Tensor, _make, as_array
+from .tensor import Tensor, _make
 
 _SCALARS = (bool, int, float)
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from . import dtypes
 from .backend import Device, backend_for
+from .conversion import shape_args
 from .creation import _leaf
 from .errors import DeviceError, DTypeError
-from .tensor import Tensor, _make, _shape_args
+from .tensor import Tensor, _make
 
 
 class Generator:
@@ -80,7 +81,7 @@ def rand(
     """Uniform samples from [0, 1)."""
     gen, dtype = _setup(generator, device, dtype)
     with gen._backend.device_context(gen.device):
-        data = gen.rng.random(_shape_args(shape), dtype=dtype)
+        data = gen.rng.random(shape_args(shape), dtype=dtype)
     return _leaf(data, requires_grad)
 
 
@@ -94,7 +95,7 @@ def randn(
     """Standard normal samples (mean 0, variance 1)."""
     gen, dtype = _setup(generator, device, dtype)
     with gen._backend.device_context(gen.device):
-        data = gen.rng.standard_normal(_shape_args(shape), dtype=dtype)
+        data = gen.rng.standard_normal(shape_args(shape), dtype=dtype)
     return _leaf(data, requires_grad)
 
 

@@ -4,27 +4,25 @@ A tensor holds its value in ``data`` (a NumPy or CuPy array; for 0-d results of 
 NumPy scalar that NumPy itself returns), and, when it is the result of a recorded operation, the
 graph node that made it in ``grad_fn``. Leaves (tensors made by the user) that require grad
 receive their gradient in ``grad`` when ``backward`` runs.
+
+The methods are a table of calls into the ops (``x + y`` is ``ag.ops.add(x, y)``). The ops
+build on Tensor, so they are looked up on the package when a method runs, not imported here.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+import autograd as ag  # methods call ag.ops.* when they run (see the module docstring)
+
 from . import dtypes
-from .backend import (
-    CPU_TYPES,
-    DEVICE_TYPES,
-    NUMPY_ARRAY,
-    Device,
-    backend_for,
-    backend_of,
-    device_guard,
-)
+from .backend import Device, backend_of
+from .conversion import as_array, shape_args, to_args
 from .errors import DTypeError, GraphError
+from .hooks import RemovableHandle, RetainGrad, add_hook
 
 if TYPE_CHECKING:
     from .function import Function
@@ -145,7 +143,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy in new memory, still connected to the graph (gradients pass through)."""
-        return ops.clone(self)
+        return ag.ops.clone(self)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph (no grad)."""
@@ -218,7 +216,7 @@ class Tensor:
         to ``create_graph``). With ``create_graph=True`` the gradients are themselves recorded,
         so they can be differentiated again.
         """
-        run_backward((self,), (gradient,), retain_graph, create_graph)
+        ag.engine.run_backward((self,), (gradient,), retain_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``grad`` during backward."""
@@ -229,13 +227,13 @@ class Tensor:
         hooks = self.grad_fn.hooks
         if hooks is None:
             hooks = self.grad_fn.hooks = []
-        if not any(isinstance(h, _RetainGrad) for h in hooks):
-            hooks.append(_RetainGrad(self))
+        if not any(isinstance(h, RetainGrad) for h in hooks):
+            hooks.append(RetainGrad(self))
 
     @property
     def retains_grad(self) -> bool:
         hooks = self.grad_fn.hooks if self.grad_fn is not None else None
-        return bool(hooks) and any(isinstance(h, _RetainGrad) for h in hooks)
+        return bool(hooks) and any(isinstance(h, RetainGrad) for h in hooks)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
@@ -252,106 +250,100 @@ class Tensor:
             if self.grad_fn.hooks is None:
                 self.grad_fn.hooks = []
             hooks = self.grad_fn.hooks
-        # user hooks run before the retain-grad hook, as in PyTorch
-        position = next((i for i, h in enumerate(hooks) if isinstance(h, _RetainGrad)), None)
-        if position is None:
-            hooks.append(hook)
-        else:
-            hooks.insert(position, hook)
-        return RemovableHandle(hooks, hook)
+        return add_hook(hooks, hook)
 
     # ------------------------------------------------------------- arithmetic
     def __add__(self, other: TensorLike) -> Tensor:
-        return ops.add(self, other)
+        return ag.ops.add(self, other)
 
     def __radd__(self, other: TensorLike) -> Tensor:
-        return ops.add(other, self)
+        return ag.ops.add(other, self)
 
     def __sub__(self, other: TensorLike) -> Tensor:
-        return ops.sub(self, other)
+        return ag.ops.sub(self, other)
 
     def __rsub__(self, other: TensorLike) -> Tensor:
-        return ops.sub(other, self)
+        return ag.ops.sub(other, self)
 
     def __mul__(self, other: TensorLike) -> Tensor:
-        return ops.mul(self, other)
+        return ag.ops.mul(self, other)
 
     def __rmul__(self, other: TensorLike) -> Tensor:
-        return ops.mul(other, self)
+        return ag.ops.mul(other, self)
 
     def __truediv__(self, other: TensorLike) -> Tensor:
-        return ops.div(self, other)
+        return ag.ops.div(self, other)
 
     def __rtruediv__(self, other: TensorLike) -> Tensor:
-        return ops.div(other, self)
+        return ag.ops.div(other, self)
 
     def __pow__(self, other: TensorLike) -> Tensor:
-        return ops.pow(self, other)
+        return ag.ops.pow(self, other)
 
     def __rpow__(self, other: TensorLike) -> Tensor:
-        return ops.pow(other, self)
+        return ag.ops.pow(other, self)
 
     def __matmul__(self, other: TensorLike) -> Tensor:
-        return ops.matmul(self, other)
+        return ag.ops.matmul(self, other)
 
     def __rmatmul__(self, other: TensorLike) -> Tensor:
-        return ops.matmul(other, self)
+        return ag.ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return ag.ops.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return ops.abs(self)
+        return ag.ops.abs(self)
 
     # comparisons and logic: no gradient, bool results
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
         if other is None or isinstance(other, (str, bytes)):
             return NotImplemented  # ``t == None`` is False, as in PyTorch
-        return ops.eq(self, other)
+        return ag.ops.eq(self, other)
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
         if other is None or isinstance(other, (str, bytes)):
             return NotImplemented
-        return ops.ne(self, other)
+        return ag.ops.ne(self, other)
 
     def __lt__(self, other: TensorLike) -> Tensor:
-        return ops.lt(self, other)
+        return ag.ops.lt(self, other)
 
     def __le__(self, other: TensorLike) -> Tensor:
-        return ops.le(self, other)
+        return ag.ops.le(self, other)
 
     def __gt__(self, other: TensorLike) -> Tensor:
-        return ops.gt(self, other)
+        return ag.ops.gt(self, other)
 
     def __ge__(self, other: TensorLike) -> Tensor:
-        return ops.ge(self, other)
+        return ag.ops.ge(self, other)
 
     def __and__(self, other: TensorLike) -> Tensor:
-        return ops.logical_and(self, other)
+        return ag.ops.logical_and(self, other)
 
     def __rand__(self, other: TensorLike) -> Tensor:
-        return ops.logical_and(other, self)
+        return ag.ops.logical_and(other, self)
 
     def __or__(self, other: TensorLike) -> Tensor:
-        return ops.logical_or(self, other)
+        return ag.ops.logical_or(self, other)
 
     def __ror__(self, other: TensorLike) -> Tensor:
-        return ops.logical_or(other, self)
+        return ag.ops.logical_or(other, self)
 
     def __xor__(self, other: TensorLike) -> Tensor:
-        return ops.logical_xor(self, other)
+        return ag.ops.logical_xor(self, other)
 
     def __rxor__(self, other: TensorLike) -> Tensor:
-        return ops.logical_xor(other, self)
+        return ag.ops.logical_xor(other, self)
 
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return ag.ops.logical_not(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        return ag.ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
@@ -362,60 +354,60 @@ class Tensor:
 
     # --------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
-        return ops.exp(self)
+        return ag.ops.exp(self)
 
     def log(self) -> Tensor:
-        return ops.log(self)
+        return ag.ops.log(self)
 
     def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
+        return ag.ops.sqrt(self)
 
     def sin(self) -> Tensor:
-        return ops.sin(self)
+        return ag.ops.sin(self)
 
     def cos(self) -> Tensor:
-        return ops.cos(self)
+        return ag.ops.cos(self)
 
     def tanh(self) -> Tensor:
-        return ops.tanh(self)
+        return ag.ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
+        return ag.ops.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return ops.relu(self)
+        return ag.ops.relu(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.leaky_relu(self, negative_slope)
+        return ag.ops.leaky_relu(self, negative_slope)
 
     def abs(self) -> Tensor:
-        return ops.abs(self)
+        return ag.ops.abs(self)
 
     def pow(self, exponent: TensorLike) -> Tensor:
-        return ops.pow(self, exponent)
+        return ag.ops.pow(self, exponent)
 
     def clip(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        return ops.clip(self, min, max)
+        return ag.ops.clip(self, min, max)
 
     def maximum(self, other: TensorLike) -> Tensor:
-        return ops.maximum(self, other)
+        return ag.ops.maximum(self, other)
 
     def minimum(self, other: TensorLike) -> Tensor:
-        return ops.minimum(self, other)
+        return ag.ops.minimum(self, other)
 
     def matmul(self, other: TensorLike) -> Tensor:
-        return ops.matmul(self, other)
+        return ag.ops.matmul(self, other)
 
-    def to(self, dtype: Any = None, device: str | Device | None = None) -> Tensor:
-        """This tensor with another dtype and/or on another device (differentiable; returns
-        self when nothing changes). ``t.to("cuda")`` and ``t.to(float64)`` both work."""
-        if device is None and _is_device_spec(dtype):
-            dtype, device = None, dtype
+    def to(self, *args: Any, device: str | Device | None = None, dtype: Any = None) -> Tensor:
+        """This tensor on another device and/or with another dtype (differentiable; returns
+        self when nothing changes): ``t.to("cuda")``, ``t.to(float64)``, ``t.to("cuda",
+        float64)`` or keywords, the forms ``Module.to`` takes too."""
+        device, dtype = to_args("to", args, device, dtype)
         out = self
-        if dtype is not None and dtypes.as_dtype(dtype) != self.data.dtype:
-            out = ops.cast(out, dtype)
-        if device is not None and Device(device) != self.device:
-            out = ops.to_device(out, device)
+        if dtype is not None and dtype != self.data.dtype:
+            out = ag.ops.cast(out, dtype)
+        if device is not None and device != self.device:
+            out = ag.ops.to_device(out, device)
         return out
 
     def astype(self, dtype: Any) -> Tensor:
@@ -436,113 +428,86 @@ class Tensor:
 
     # --------------------------------------------------------------- reductions
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis, keepdims)
+        return ag.ops.sum(self, axis, keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis, keepdims)
+        return ag.ops.mean(self, axis, keepdims)
 
     def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return ops.var(self, axis, ddof, keepdims)
+        return ag.ops.var(self, axis, ddof, keepdims)
 
     def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return ops.std(self, axis, ddof, keepdims)
+        return ag.ops.std(self, axis, ddof, keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis, keepdims)
+        return ag.ops.max(self, axis, keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis, keepdims)
+        return ag.ops.min(self, axis, keepdims)
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis, keepdims)
+        return ag.ops.logsumexp(self, axis, keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmax(self, axis, keepdims)
+        return ag.ops.argmax(self, axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmin(self, axis, keepdims)
+        return ag.ops.argmin(self, axis, keepdims)
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.any(self, axis, keepdims)
+        return ag.ops.any(self, axis, keepdims)
 
     def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.all(self, axis, keepdims)
+        return ag.ops.all(self, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis)
+        return ag.ops.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis)
+        return ag.ops.log_softmax(self, axis)
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.reshape(self, _shape_args(shape))
+        return ag.ops.reshape(self, shape_args(shape))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """Alias of ``reshape``."""
-        return ops.reshape(self, _shape_args(shape))
+        return ag.ops.reshape(self, shape_args(shape))
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        return ops.flatten(self, start_axis, end_axis)
+        return ag.ops.flatten(self, start_axis, end_axis)
 
     def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
         """Swap two axes (the last two by default)."""
-        return ops.transpose(self, axis0, axis1)
+        return ag.ops.transpose(self, axis0, axis1)
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        return ops.permute(self, _shape_args(axes))
+        return ag.ops.permute(self, shape_args(axes))
 
     @property
     def T(self) -> Tensor:
         """All axes reversed (NumPy's ``.T``)."""
-        return ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return ag.ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
         """The last two axes swapped (a batch of matrices transposed)."""
-        return ops.transpose(self, -2, -1)
+        return ag.ops.transpose(self, -2, -1)
 
     def squeeze(self, axis: Axis = None) -> Tensor:
-        return ops.squeeze(self, axis)
+        return ag.ops.squeeze(self, axis)
 
     def unsqueeze(self, axis: int) -> Tensor:
-        return ops.unsqueeze(self, axis)
+        return ag.ops.unsqueeze(self, axis)
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.expand(self, _shape_args(shape))
+        return ag.ops.expand(self, shape_args(shape))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape)
+        return ag.ops.broadcast_to(self, shape)
 
     def split(self, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-        return ops.split(self, indices_or_sections, axis)
-
-
-class _RetainGrad:
-    """The hook behind ``retain_grad``: stores the gradient of a non-leaf tensor in its grad."""
-
-    __slots__ = ("ref",)
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.ref = weakref.ref(tensor)  # weak: the graph must not keep its outputs alive
-
-    def __call__(self, grad: Tensor) -> None:
-        tensor = self.ref()
-        if tensor is not None:
-            accumulate_grad(tensor, grad.data if grad.grad_fn is None else grad, copy=True)
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    __slots__ = ("hook", "hooks")
-
-    def __init__(self, hooks: list[Any], hook: Callable[..., Any]) -> None:
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self) -> None:
-        if self.hook in self.hooks:
-            self.hooks.remove(self.hook)
+        return ag.ops.split(self, indices_or_sections, axis)
 
 
 _new = object.__new__
@@ -558,108 +523,3 @@ def _make(data: Any, grad_fn: Function | None) -> Tensor:
     t._hooks = None
     t.name = None
     return t
-
-
-def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
-    """``tensor.grad += grad``; a ``grad`` that is a graph-connected Tensor keeps its graph.
-
-    ``copy`` says whether ``grad`` may be shared with other holders, so that gradients never
-    share memory with each other or with the caller's arrays.
-    """
-    if not copy and type(grad) is NUMPY_ARRAY and tensor.grad is None:
-        tensor.grad = _make(grad, None)  # the common case: a fresh CPU gradient, kept as is
-        return
-    if isinstance(grad, Tensor):  # create_graph: the accumulated gradient stays differentiable
-        if tensor.grad is None:
-            tensor.grad = ops.clone(grad) if copy else grad
-        else:
-            tensor.grad = tensor.grad + grad
-        return
-    if CPU_TYPES[type(grad)]:
-        _accumulate_array(tensor, grad, copy)
-    else:
-        with device_guard(grad):
-            _accumulate_array(tensor, grad, copy)
-
-
-def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
-    if tensor.grad is None:
-        xp = backend_of(grad).xp
-        if copy or not isinstance(grad, xp.ndarray):
-            grad = xp.array(grad, copy=True)
-        tensor.grad = _make(grad, None)
-    else:
-        total = tensor.grad.data
-        try:
-            backend_of(total).xp.add(total, grad, out=total)  # in place, as PyTorch does
-        except ValueError:  # a read-only array the user assigned to .grad
-            tensor.grad.data = total + grad
-
-
-def writable_data(t: Tensor) -> Any:
-    """``t.data`` as an array that can be written in place: a NumPy scalar (0-d results of
-    operations hold one) is replaced by a 0-d array first."""
-    data = t.data
-    xp = backend_of(data).xp
-    if not isinstance(data, xp.ndarray):
-        data = t.data = xp.asarray(data)
-    return data
-
-
-def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -> Any:
-    """``data`` as a backend array: arrays keep their dtype, Python numbers and lists become
-    the default float dtype (bools stay bool), unless ``dtype`` is given."""
-    if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
-    if isinstance(data, Tensor):
-        data = data.data
-    elif isinstance(data, np.generic):
-        data = np.asarray(data)  # a NumPy scalar becomes a (mutable) 0-d array
-    try:
-        backend = backend_of(data)
-    except TypeError:
-        backend = None
-    if backend is not None:  # already an array of some backend
-        if device is not None and Device(device) != backend.device_of(data):
-            raise_device_move(data, device)
-        if dtype is None or data.dtype == dtype:
-            return data
-        with backend.guard(data):
-            return data.astype(dtype)
-    target = backend_for(device)
-    probe = np.asarray(data)
-    if probe.dtype.kind == "c":
-        raise DTypeError("complex numbers are not supported")
-    if probe.dtype.kind not in "biuf":  # None, strings, ragged or mixed lists
-        raise TypeError(
-            f"cannot make a tensor from {type(data).__name__} {data!r:.80}: expected numbers, "
-            "nested lists of numbers, or an array"
-        )
-    if dtype is None:
-        dtype = probe.dtype if probe.dtype.kind == "b" else dtypes.get_default_dtype()
-    return target.asarray(probe, dtype=dtype, device=Device(device or "cpu"))  # converted once
-
-
-def _is_device_spec(x: Any) -> bool:
-    return isinstance(x, Device) or (
-        isinstance(x, str) and x.strip().lower().partition(":")[0] in DEVICE_TYPES
-    )
-
-
-def raise_device_move(data: Any, device: str | Device) -> None:
-    """The error for data asked onto another device implicitly (moves are explicit)."""
-    raise ValueError(
-        f"the array is on {backend_of(data).device_of(data)} but device={device!r} was asked "
-        f"for; move it explicitly (autograd.tensor(...).to({str(device)!r}))"
-    )
-
-
-def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-from . import ops  # noqa: E402  (ops build on Tensor; Tensor's methods call ops)
-from .engine import run_backward  # noqa: E402  (the engine runs on Tensors and Functions)

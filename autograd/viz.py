@@ -43,7 +43,9 @@ import numpy as np
 from .backend import backend_of, device_guard
 from .errors import ArraygradError
 from .function import Function
-from .tensor import Tensor, _RetainGrad
+from .hooks import RetainGrad
+from .tensor import Tensor
+from .text import num
 
 if TYPE_CHECKING:
     import graphviz
@@ -193,7 +195,7 @@ class _Walk:
         for node in self.order:
             if isinstance(node, Function) and node.hooks and node not in self.results:
                 for hook in node.hooks:
-                    t = hook.ref() if isinstance(hook, _RetainGrad) else None
+                    t = hook.ref() if isinstance(hook, RetainGrad) else None
                     if t is not None:
                         self.results[node] = t
                         break
@@ -293,92 +295,7 @@ def op_label(fn: Function) -> str:
 def _op_parts(fn: Function) -> tuple[str, str | None]:
     """(name, detail): detail is the op's constants (``axis=1``), ``[index]``, or None."""
     name = fn.name
-    describe = _DETAILS.get(name)
-    detail = describe(fn) if describe is not None else None
-    return INFIX.get(name, name), detail
-
-
-def _reduction_detail(fn: Any) -> str | None:
-    parts = []
-    if tuple(fn.axes) != tuple(range(len(fn.shape))):
-        axes = fn.axes
-        parts.append(f"axis={axes[0] if len(axes) == 1 else axes}")
-    if fn.keepdims:
-        parts.append("keepdims=True")
-    return ", ".join(parts) or None
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return ", ".join(str(n) for n in shape)
-
-
-def _index_text(index: Any) -> str:
-    parts = index if isinstance(index, tuple) else (index,)
-    return "[" + ", ".join(_index_part_text(p) for p in parts) + "]"
-
-
-def _index_part_text(p: Any) -> str:
-    if p is None:
-        return "None"
-    if p is Ellipsis:
-        return "..."
-    if isinstance(p, slice):
-        text = ("" if p.start is None else str(p.start)) + ":"
-        text += "" if p.stop is None else str(p.stop)
-        return text if p.step is None else f"{text}:{p.step}"
-    if hasattr(p, "dtype") and getattr(p, "ndim", 0):  # an index array
-        if p.size <= 4 and p.ndim == 1 and p.dtype.kind != "b":
-            return "[" + ", ".join(str(int(v)) for v in backend_of(p).to_numpy(p)) + "]"
-        return f"{p.dtype}[{_shape_text(p.shape)}]"
-    return str(p)
-
-
-def _axis_detail(fn: Any) -> str | None:
-    return None if fn.axis is None else f"axis={fn.axis}"
-
-
-def _clip_detail(fn: Any) -> str:
-    if fn.lo is not None and fn.hi is not None:
-        return f"{_num(fn.lo)}, {_num(fn.hi)}"
-    return f"min={_num(fn.lo)}" if fn.lo is not None else f"max={_num(fn.hi)}"
-
-
-_DETAILS: dict[str, Callable[[Any], str | None]] = {
-    "sum": _reduction_detail,
-    "mean": _reduction_detail,
-    "max": _reduction_detail,
-    "min": _reduction_detail,
-    "logsumexp": _reduction_detail,
-    "softmax": _axis_detail,
-    "log_softmax": _axis_detail,
-    "concatenate": _axis_detail,
-    "stack": _axis_detail,
-    "getitem": lambda fn: _index_text(fn.index),
-    "scatter": lambda fn: _index_text(fn.index),
-    "reshape": lambda fn: _shape_text(fn.out_shape),
-    "permute": lambda fn: _shape_text(fn.axes),
-    "broadcast_to": lambda fn: _shape_text(fn.shape),
-    "sum_to": lambda fn: _shape_text(fn.shape),
-    "cast": lambda fn: str(fn.dtype),
-    "to_device": lambda fn: str(fn.dst),
-    "leaky_relu": lambda fn: _num(fn.slope),
-    "clip": _clip_detail,
-}
-
-
-def _num(v: Any) -> str:
-    """A number, short: 4 decimals at most, exponent notation when very large or small."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    v = float(v)
-    if v != v or v in (float("inf"), float("-inf")):
-        return str(v)
-    if v == 0 or 1e-3 <= abs(v) < 1e5:
-        text = f"{v:.4f}".rstrip("0")
-        return text + "0" if text.endswith(".") else text
-    return f"{v:.4g}"
+    return INFIX.get(name, name), fn.constants()
 
 
 def _values(data: Any) -> tuple[list[str], bool]:
@@ -395,8 +312,8 @@ def _values_here(data: Any) -> tuple[list[str], bool]:
         a = backend.to_numpy(data)
         bad = floating and not bool(np.isfinite(a).all())
         if a.ndim == 0:
-            return [_num(a[()])], bad
-        text = np.array2string(a, separator=", ", formatter={"float_kind": _num}, max_line_width=48)
+            return [num(a[()])], bad
+        text = np.array2string(a, separator=", ", formatter={"float_kind": num}, max_line_width=48)
         return text.split("\n"), bad
     xp = backend.xp
     values = data
@@ -415,7 +332,7 @@ def _values_here(data: Any) -> tuple[list[str], bool]:
     if values.size:
         with np.errstate(all="ignore"):
             mean = values.mean(dtype=np.float64)
-        stats = f"min {_num(values.min())}  mean {_num(mean)}  max {_num(values.max())}"
+        stats = f"min {num(values.min())}  mean {num(mean)}  max {num(values.max())}"
         lines.insert(0, stats)
     return lines, bad
 
@@ -606,7 +523,7 @@ class _Drawing:
         if value is _UNKNOWN or not self.show[0]:
             text = "constant"
         else:
-            text = _num(value) if isinstance(value, (int, float, np.generic)) else str(value)
+            text = num(value) if isinstance(value, (int, float, np.generic)) else str(value)
         return (
             f'\t{nid} [label={_quote(text)} shape=box style="filled,dashed" '
             f'fillcolor="{COLORS["constant"]}" fontsize=9 height=0.2 margin="0.04,0.02"]\n'
@@ -736,7 +653,7 @@ def _text_lines(walk: _Walk, show_values: bool, show_grads: bool, show_shapes: b
             elif value is _UNKNOWN or not show_values:
                 args.append("constant")
             else:
-                args.append(_num(value) if isinstance(value, (int, float, np.generic)) else "?")
+                args.append(num(value) if isinstance(value, (int, float, np.generic)) else "?")
         name, detail = _op_parts(fn)
         if fn.name in INFIX and len(args) == 2:
             code = f"{args[0]} {name} {args[1]}"

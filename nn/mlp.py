@@ -9,9 +9,10 @@ from autograd import Device, Generator, Tensor
 
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d
+from .containers import Sequential
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module, Sequential
+from .module import Module
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU,

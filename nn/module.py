@@ -1,4 +1,4 @@
-"""``Module``: a function with state (parameters, buffers, submodules), and its containers.
+"""``Module``: a function with state (parameters, buffers, submodules); ``Parameter``.
 
 A module registers what is assigned to it: ``self.weight = Parameter(...)`` adds a parameter,
 ``self.fc = Linear(...)`` a submodule, ``self.register_buffer("running_mean", t)`` a buffer
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar
 
 import autograd as ag
 from autograd import Device, Tensor, dtypes
-from autograd.grad_mode import _mode  # the state behind autograd.scope (see Module.__call__)
+from autograd.conversion import to_args
 
 M = TypeVar("M", bound="Module")
 
@@ -54,20 +54,15 @@ class Module:
         setattr_(self, "_modules", OrderedDict())
         setattr_(self, "_named", set())  # attributes whose names this module gives
         setattr_(self, "_path", "")  # qualified name; "" until attached to a parent
-        setattr_(self, "_scope", type(self).__name__)  # the autograd.scope label of a call
+        setattr_(self, "_scope", ag.scope(type(self).__name__))  # opened by each call
         setattr_(self, "training", True)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # ``with autograd.scope(self._scope)``, inlined: this runs per layer per step
-        outer = _mode.scope
-        _mode.scope = (*outer, self._scope)
-        try:
+        with self._scope:  # ops recorded inside carry this module's name (graph pictures)
             return self.forward(*args, **kwargs)
-        finally:
-            _mode.scope = outer
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -167,7 +162,7 @@ class Module:
 
     def _set_path(self, path: str) -> None:
         object.__setattr__(self, "_path", path)
-        object.__setattr__(self, "_scope", path or type(self).__name__)
+        self._scope.label = path or type(self).__name__
         for name in self._named:
             for registry in (self._parameters, self._buffers):
                 t = registry.get(name)
@@ -283,13 +278,12 @@ class Module:
                 module.zero_grad()
 
     # ------------------------------------------------------------------ devices
-    def to(self: M, device: str | Device | None = None, dtype: Any = None) -> M:
+    def to(self: M, *args: Any, device: str | Device | None = None, dtype: Any = None) -> M:
         """Move every parameter and buffer to ``device`` and/or convert its floating data to
         ``dtype``, in place (the Parameter objects stay the same, so optimizers that hold
-        them keep working); gradients move with them. ``to("cuda")`` and ``to(float64)``
-        both work. Returns self."""
-        if dtype is None and device is not None and not _is_device(device):
-            device, dtype = None, device
+        them keep working); gradients move with them. The forms of ``Tensor.to``:
+        ``to("cuda")``, ``to(float64)``, ``to("cuda", float64)`` or keywords. Returns self."""
+        device, dtype = to_args(f"{type(self).__name__}.to", args, device, dtype)
         for t in [*self.parameters(), *self.buffers()]:
             t.data = _converted(t, device, dtype)
             if t.grad is not None:
@@ -411,98 +405,12 @@ class StateDictError(ValueError):
         self.missing_keys, self.unexpected_keys, self.mismatched = missing, unexpected, mismatched
 
 
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 1))``.
-    Children are named ``"0"``, ``"1"`` ... (or by the keys of an OrderedDict)."""
-
-    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), module)  # type: ignore[arg-type]
-
-    def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    @overload
-    def __getitem__(self, index: int) -> Module: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequential: ...
-
-    def __getitem__(self, index: int | slice) -> Module | Sequential:
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return modules[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of submodules, registered and named by position; it has no forward."""
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        self.extend(modules)
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        n = len(self._modules)
-        if not -n <= index < n:
-            raise IndexError(f"ModuleList index {index} out of range for length {n}")
-        setattr(self, str(index % n), module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Add each of ``modules`` at the end; returns self."""
-        for module in modules:
-            self.append(module)
-        return self
-
-
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
 def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
-
-
-def _is_device(x: Any) -> bool:
-    if isinstance(x, Device):
-        return True
-    try:
-        Device(x)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _converted(t: Tensor, device: Any, dtype: Any) -> Any:
@@ -515,11 +423,13 @@ def _converted(t: Tensor, device: Any, dtype: Any) -> Any:
     return out.data
 
 
-__all__ = [
-    "LoadResult",
-    "Module",
-    "ModuleList",
-    "Parameter",
-    "Sequential",
-    "StateDictError",
-]
+def __getattr__(name: str) -> Any:
+    """The containers moved to ``nn.containers``; ``from nn.module import Sequential`` works."""
+    if name in ("Sequential", "ModuleList"):
+        from . import containers
+
+        return getattr(containers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["LoadResult", "Module", "Parameter", "StateDictError"]

@@ -10,7 +10,7 @@ from typing import Any
 import autograd as ag
 from autograd import Tensor
 from autograd.backend import backend_of, device_guard
-from autograd.tensor import writable_data
+from autograd.conversion import writable_data
 
 
 def clip_grad_norm_(

@@ -22,7 +22,7 @@ from typing import Any
 
 from autograd import ShapeError, Tensor, enable_grad, no_grad
 from autograd.backend import Backend, backend_of, transfer
-from autograd.tensor import writable_data
+from autograd.conversion import writable_data
 
 
 class _Required:

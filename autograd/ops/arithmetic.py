@@ -38,7 +38,7 @@ class Sub(Function):
         return x - y
 
     def backward(self, m: Any, g: Any) -> tuple[Any, Any]:
-        return g, (None if self.edges[1] is None else -g)
+        return g, (-g if self.needs_grad(1) else None)
 
 
 class Mul(Function):
@@ -68,7 +68,7 @@ class Div(Function):
 
     def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
         gx = g / y
-        return gx, (None if self.edges[1] is None else -(gx * x) / y)
+        return gx, (-(gx * x) / y if self.needs_grad(1) else None)
 
 
 class Neg(Function):

@@ -13,6 +13,7 @@ from ..backend import backend_of, check_same_device, device_guard
 from ..function import Function
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
+from ..text import num
 
 
 class Exp(Function):
@@ -134,6 +135,9 @@ class LeakyReLU(Function):
     def __init__(self, slope: float) -> None:
         self.slope = slope
 
+    def constants(self) -> str | None:
+        return num(self.slope)
+
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.where(x > 0, x, x * self.slope)
 
@@ -162,6 +166,11 @@ class Clip(Function):
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         self.lo, self.hi = lo, hi
+
+    def constants(self) -> str | None:
+        if self.lo is not None and self.hi is not None:
+            return f"{num(self.lo)}, {num(self.hi)}"
+        return f"min={num(self.lo)}" if self.lo is not None else f"max={num(self.hi)}"
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.clip(x, self.lo, self.hi)

@@ -46,14 +46,13 @@ class Linear(Function):
         return out
 
     def backward(self, m: Any, g: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
-        edges = self.edges
-        gx = None if edges[0] is None else g @ w
+        gx = g @ w if self.needs_grad(0) else None
         if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
             g, x = g.reshape((-1, g.shape[-1])), x.reshape((-1, x.shape[-1]))
-        gw = None if edges[1] is None else g.T @ x
-        if len(edges) == 2:
+        gw = g.T @ x if self.needs_grad(1) else None
+        if b is None:
             return gx, gw
-        return gx, gw, (None if edges[2] is None else g.sum(axis=0))
+        return gx, gw, (g.sum(axis=0) if self.needs_grad(2) else None)
 
 
 class Softplus(Function):
@@ -114,8 +113,8 @@ class CrossEntropy(NLLLoss):
         dL/dx_ij = g coef_i (onehot(t_i)_j - p_ij),   i.e.  g (S - coef * p)
 
     with S the selection matrix of NLLLoss (g_i for 'none'). Forward keeps the
-    log-probabilities for backward (``save_extra``); with create_graph they are recomputed
-    with graph ops, so the gradient can be differentiated again."""
+    log-probabilities for backward (``save_extra``); with create_graph ``recompute_extra``
+    rebuilds them with graph ops, so the gradient can be differentiated again."""
 
     op_name = "cross_entropy"
     __slots__ = ()
@@ -126,9 +125,10 @@ class CrossEntropy(NLLLoss):
         log_p = backend_of(x).math.log_softmax(x, 1)
         return super().forward(log_p), log_p
 
-    def backward(self, m: Any, g: Any, x: Any, log_p: Any = None) -> Any:
-        if log_p is None:  # create_graph: recomputed as part of the graph
-            log_p = m.log_softmax(x, 1)
+    def recompute_extra(self, m: Any, x: Any) -> Any:
+        return m.log_softmax(x, 1)
+
+    def backward(self, m: Any, g: Any, x: Any, log_p: Any) -> Any:
         coef = self.coef if isinstance(self.coef, float) else self.coef.reshape((-1, 1))
         return (self.selection() - m.exp(log_p) * coef) * self.per_row(g)
 

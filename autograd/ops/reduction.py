@@ -18,6 +18,7 @@ from ..errors import ShapeError
 from ..function import Function
 from ..operands import as_tensor
 from ..tensor import Tensor, _make
+from ..text import axis_text
 
 Axis = int | Sequence[int] | None
 
@@ -60,6 +61,14 @@ class _Reduction(Function):
     def kept(self, a: Any) -> Any:
         """A reduced value (gradient or output) reshaped to broadcast against the input."""
         return a if self.keepdims else a.reshape(self.keep)
+
+    def constants(self) -> str | None:
+        parts = []
+        if tuple(self.axes) != tuple(range(len(self.shape))):
+            parts.append(f"axis={self.axes[0] if len(self.axes) == 1 else self.axes}")
+        if self.keepdims:
+            parts.append("keepdims=True")
+        return ", ".join(parts) or None
 
 
 class Sum(_Reduction):
@@ -122,18 +131,17 @@ def _to_extremes(fn: _Reduction, m: Any, g: Any, x: Any, out: Any) -> Any:
 
 
 class LogSumExp(_Reduction):
-    """log(sum(exp(x))) over axes, computed as m + log(sum(exp(x - m))) with m = max(x);
-    d/dx = exp(x - logsumexp(x)) = softmax(x)."""
+    """log(sum(exp(x))) over axes, computed as c + log(sum(exp(x - c))) with the constant
+    c = max(x) (``max_shift``); d/dx = exp(x - logsumexp(x)) = softmax(x)."""
 
     __slots__ = ()
     save_inputs = True
     save_output = True
 
     def forward(self, x: Any) -> Any:
-        xp = backend_of(x).xp
-        shift = x.max(axis=self.axes, keepdims=True)
-        shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf (or inf): no shift
-        out = xp.log(xp.exp(x - shift).sum(axis=self.axes, keepdims=True)) + shift
+        math = backend_of(x).math
+        c = math.max_shift(x, self.axes)
+        out = math.xp.log(math.xp.exp(x - c).sum(axis=self.axes, keepdims=True)) + c
         return (
             out
             if self.keepdims
@@ -154,8 +162,12 @@ class Softmax(Function):
     def __init__(self, axis: int | None) -> None:
         self.axis = axis
 
+    def constants(self) -> str | None:
+        return axis_text(self.axis)
+
     def forward(self, x: Any) -> Any:
-        e = backend_of(x).xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        math = backend_of(x).math
+        e = math.xp.exp(x - math.max_shift(x, self.axis))
         return e / e.sum(axis=self.axis, keepdims=True)
 
     def backward(self, m: Any, g: Any, out: Any) -> Any:
@@ -172,6 +184,9 @@ class LogSoftmax(Function):
 
     def __init__(self, axis: int | None) -> None:
         self.axis = axis
+
+    def constants(self) -> str | None:
+        return axis_text(self.axis)
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).math.log_softmax(x, self.axis)

@@ -26,6 +26,7 @@ from ..errors import ShapeError
 from ..function import Function
 from ..operands import as_tensor, as_tensors, cast_constant
 from ..tensor import Tensor
+from ..text import axis_text, index_text, shape_text
 from .reduction import normalize_axes
 
 
@@ -36,6 +37,9 @@ class Reshape(Function):
 
     def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
         self.in_shape, self.out_shape = in_shape, out_shape
+
+    def constants(self) -> str | None:
+        return shape_text(self.out_shape)
 
     def forward(self, x: Any) -> Any:
         return x.reshape(self.out_shape)
@@ -51,6 +55,9 @@ class Permute(Function):
 
     def __init__(self, axes: tuple[int, ...]) -> None:
         self.axes = axes
+
+    def constants(self) -> str | None:
+        return shape_text(self.axes)
 
     def forward(self, x: Any) -> Any:
         return x.transpose(self.axes)
@@ -71,6 +78,9 @@ class BroadcastTo(Function):
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
         self.in_shape, self.shape = in_shape, shape
 
+    def constants(self) -> str | None:
+        return shape_text(self.shape)
+
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.broadcast_to(x, self.shape)
 
@@ -86,6 +96,9 @@ class SumTo(Function):
 
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
         self.in_shape, self.shape = in_shape, shape
+
+    def constants(self) -> str | None:
+        return shape_text(self.shape)
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).math.sum_to(x, self.shape)
@@ -103,6 +116,9 @@ class GetItem(Function):
     def __init__(self, in_shape: tuple[int, ...], index: Any) -> None:
         self.in_shape, self.index = in_shape, index
 
+    def constants(self) -> str | None:
+        return index_text(self.index)
+
     def forward(self, x: Any) -> Any:
         return x[self.index]
 
@@ -117,6 +133,9 @@ class Scatter(Function):
 
     def __init__(self, shape: tuple[int, ...], index: Any) -> None:
         self.shape, self.index = shape, index
+
+    def constants(self) -> str | None:
+        return index_text(self.index)
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).math.scatter(self.shape, self.index, x)
@@ -134,6 +153,9 @@ class Concatenate(Function):
         self.axis = axis
         ends = [0, *_cumsum(sizes)]
         self.bounds = list(zip(ends[:-1], ends[1:]))
+
+    def constants(self) -> str | None:
+        return axis_text(self.axis)
 
     def forward(self, *xs: Any) -> Any:
         return backend_of(xs[0]).xp.concatenate(xs, axis=self.axis)
@@ -153,6 +175,9 @@ class Stack(Function):
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
+
+    def constants(self) -> str | None:
+        return axis_text(self.axis)
 
     def forward(self, *xs: Any) -> Any:
         return backend_of(xs[0]).xp.stack(xs, axis=self.axis)
@@ -182,6 +207,9 @@ class Cast(Function):
     def __init__(self, in_dtype: Any, dtype: Any) -> None:
         self.in_dtype, self.dtype = in_dtype, dtype
 
+    def constants(self) -> str | None:
+        return str(self.dtype)
+
     def forward(self, x: Any) -> Any:
         return x.astype(self.dtype)
 
@@ -197,6 +225,9 @@ class ToDevice(Function):
 
     def __init__(self, src: Device, dst: Device) -> None:
         self.src, self.dst = src, dst
+
+    def constants(self) -> str | None:
+        return str(self.dst)
 
     def forward(self, x: Any) -> Any:
         return transfer(x, self.dst)
@@ -271,6 +302,9 @@ def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Tensor:
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return Permute(tuple(axes))(x)
+
+
+swapaxes = transpose  # NumPy's name (np.swapaxes); backward rules use it, on arrays and Tensors
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
