@@ -10,14 +10,20 @@ Note: the import name ``autograd`` is also used by the HIPS autograd package; in
 of them in an environment.
 """
 
-# tensor.py first: it defines Tensor, then loads the ops, which build on it.
-from .tensor import Tensor  # isort: skip
-
 from . import cuda, functional
+from .anomaly import (
+    AnomalyError,
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .backend import Device
 from .creation import (
     arange,
     eye,
+    from_dlpack,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -65,6 +71,7 @@ from .random import (
     Generator,
     default_generator,
     manual_seed,
+    multinomial,
     rand,
     rand_like,
     randint,
@@ -72,6 +79,8 @@ from .random import (
     randn_like,
     randperm,
 )
+from .stepper import backward_steps
+from .tensor import Tensor
 from .viz import GraphvizNotFoundError, draw_graph, print_graph
 
 
@@ -81,8 +90,10 @@ def device(spec: str | Device = "cpu") -> Device:
 
 
 __version__ = "0.1.0"
+__arraygrad__ = True  # marks this package as arraygrad's (see _install_check.py)
 
 __all__ = [
+    "AnomalyError",
     "ArraygradError",
     "DTypeError",
     "Device",
@@ -95,9 +106,11 @@ __all__ = [
     "ShapeError",
     "Tensor",
     "arange",
+    "backward_steps",
     "bool_",
     "cuda",
     "default_generator",
+    "detect_anomaly",
     "device",
     "draw_graph",
     "enable_grad",
@@ -105,6 +118,8 @@ __all__ = [
     "float16",
     "float32",
     "float64",
+    "from_dlpack",
+    "from_numpy",
     "full",
     "full_like",
     "functional",
@@ -116,9 +131,12 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "linspace",
     "manual_seed",
+    "multinomial",
     "no_grad",
     "ones",
     "ones_like",
@@ -130,6 +148,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "set_default_dtype",
+    "set_detect_anomaly",
     "scope",
     "current_scope",
     "set_grad_enabled",

@@ -256,8 +256,9 @@ def check_same_device(op: str, arrays: tuple[Any, ...] | list[Any]) -> None:
     for a in arrays[1:]:
         b = backend_of(a)
         if b is not first or not first.same_device(arrays[0], a):
+            da, db = first.device_of(arrays[0]), b.device_of(a)
             raise DeviceError(
-                f"{op}: operands are on different devices, {first.device_of(arrays[0])} and "
-                f"{b.device_of(a)}. arraygrad never copies between devices behind your back: "
-                f"move one explicitly, e.g. x.to({str(first.device_of(arrays[0]))!r})."
+                f"{op}: operands are on different devices, {da} and {db}. arraygrad never "
+                f"copies between devices behind your back: move one explicitly, the operand "
+                f"on {db} with .to({str(da)!r}), or the one on {da} with .to({str(db)!r})."
             )

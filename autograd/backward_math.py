@@ -26,6 +26,7 @@ class ArrayMath:
         self.permute = xp.transpose
         self.swapaxes = xp.swapaxes
         self.broadcast_to = xp.broadcast_to
+        self.zeros_like = xp.zeros_like
         self.xp = xp
 
     def sum_to(self, a: Any, shape: tuple[int, ...]) -> Any:
@@ -63,15 +64,20 @@ class ArrayMath:
         """The constant c that logsumexp, softmax and log_softmax subtract before ``exp`` so
         that it cannot overflow: max(a) along ``axis`` (kept), or 0 where that maximum is not
         finite (a slice of all -inf keeps logsumexp = -inf instead of NaN). Forward only:
-        the results do not depend on c, so no rule differentiates it."""
+        the results do not depend on c, so no rule differentiates it. An empty ``a`` has no
+        maximum, and needs no shift: 0."""
         xp = self.xp
+        if a.size == 0:
+            return 0
         c = a.max(axis=axis, keepdims=True)
         return xp.where(xp.isfinite(c), c, 0)
 
     def log_softmax(self, a: Any, axis: int | None) -> Any:
         """a - log(sum(exp(a))) along ``axis``, computed as (a - c) - log(sum(exp(a - c)))
-        with c = max_shift(a)."""
+        with c = max_shift(a). An empty ``a`` gives an empty result (no log of an empty sum)."""
         xp = self.xp
+        if a.size == 0:
+            return a.copy()
         shifted = a - self.max_shift(a, axis)
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -89,6 +95,7 @@ class TensorMath:
 
     def __init__(self) -> None:
         from . import ops
+        from .creation import zeros_like
 
         self.exp, self.log, self.sin, self.cos = ops.exp, ops.log, ops.sin, ops.cos
         self.sign, self.where = ops.sign, ops.where
@@ -100,6 +107,7 @@ class TensorMath:
         self.log_softmax = ops.log_softmax
         self.cast = ops.cast
         self.to_device = ops.to_device
+        self.zeros_like = zeros_like  # a constant: the derivative of a constant
 
 
 _tensor_math: TensorMath | None = None

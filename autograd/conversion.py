@@ -1,8 +1,8 @@
 """Turning what users pass into what the engine holds: data into backend arrays, shape and
 ``to(...)`` arguments into their normal form. ``autograd`` and ``nn`` both use these.
 
-* Arrays keep their dtype; Python numbers and lists become the default float dtype (bools stay
-  bool), unless a ``dtype`` is given.
+* Arrays keep their dtype; Python data is inferred as PyTorch does, unless a ``dtype`` is
+  given: bools stay bool, integers become int64, floats the default float dtype.
 * Data never moves between devices implicitly: an array on another device than the one asked
   for is an error that says how to move it.
 """
@@ -20,8 +20,9 @@ from .errors import DTypeError
 
 def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -> Any:
     """``data`` (an array of some backend, a NumPy scalar, a Python number or nested list) as
-    a backend array: arrays keep their dtype, Python numbers and lists become the default
-    float dtype (bools stay bool), unless ``dtype`` is given."""
+    a backend array: arrays keep their dtype; Python numbers and lists are inferred as in
+    PyTorch (bools stay bool, integers give int64, floats the default float dtype), unless
+    ``dtype`` is given."""
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
     if isinstance(data, np.generic):
@@ -47,8 +48,21 @@ def as_array(data: Any, dtype: Any = None, device: str | Device | None = None) -
             "nested lists of numbers, or an array"
         )
     if dtype is None:
-        dtype = probe.dtype if probe.dtype.kind == "b" else dtypes.get_default_dtype()
+        dtype = _inferred_dtype(probe)
     return target.asarray(probe, dtype=dtype, device=Device(device or "cpu"))  # converted once
+
+
+def _inferred_dtype(probe: np.ndarray) -> np.dtype:
+    """The dtype of Python data, as PyTorch infers it: bools stay bool, integers give int64,
+    anything with a float the default float dtype."""
+    kind = probe.dtype.kind
+    if kind == "b":
+        return probe.dtype
+    if kind in "iu":
+        if kind == "u" and probe.size and probe.max() > np.iinfo(np.int64).max:
+            raise OverflowError(f"cannot make an int64 tensor from {probe.max()}: too large")
+        return dtypes.int64
+    return dtypes.get_default_dtype()
 
 
 def raise_device_move(data: Any, device: str | Device) -> None:
@@ -101,6 +115,34 @@ def shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def alias(op: str, name: str, value: Any, alias: str, alias_value: Any, default: Any = None) -> Any:
+    """One argument that has two names, NumPy's (``name``: ``axis``, ``keepdims``) and
+    PyTorch's (``alias``: ``dim``, ``keepdim``): the value given under either. ``alias_value``
+    None means the alias was not given; ``value`` equal to ``default`` means ``name`` was not.
+    Giving both is a TypeError."""
+    if alias_value is None:
+        return value
+    if value is not default and value != default:
+        raise TypeError(
+            f"{op}: got both {name}={value!r} and {alias}={alias_value!r}; {alias} is "
+            f"PyTorch's name for {name}, pass one of them"
+        )
+    return alias_value
+
+
+def dim_args(
+    op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any, axis_default: Any = None
+) -> tuple[Any, Any]:
+    """``(axis, keepdims)`` of a reduction called with NumPy's names or PyTorch's
+    (``dim``, ``keepdim``): see :func:`alias`."""
+    if dim is None and keepdim is None:  # the common case, quickly
+        return axis, keepdims
+    return (
+        alias(op, "axis", axis, "dim", dim, axis_default),
+        alias(op, "keepdims", keepdims, "keepdim", keepdim, False),
+    )
+
+
 def writable_data(t: Any) -> Any:
     """``t.data`` as an array that can be written in place (optimizers, ``zero_grad``,
     clipping): a NumPy scalar (0-d results of operations hold one) becomes a 0-d array first."""
@@ -111,4 +153,12 @@ def writable_data(t: Any) -> Any:
     return data
 
 
-__all__ = ["as_array", "is_device_spec", "shape_args", "to_args", "writable_data"]
+__all__ = [
+    "alias",
+    "as_array",
+    "dim_args",
+    "is_device_spec",
+    "shape_args",
+    "to_args",
+    "writable_data",
+]

@@ -1,6 +1,7 @@
 """Making tensors: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``, ``eye``
-and the ``*_like`` forms. Python numbers become the default float dtype unless ``dtype`` says
-otherwise; ``device`` defaults to the CPU."""
+and the ``*_like`` forms; ``from_numpy`` and ``from_dlpack`` share memory with an array.
+Python numbers become the default float dtype unless ``dtype`` says otherwise; ``device``
+defaults to the CPU."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 from . import dtypes
 from .backend import Device, backend_for, backend_of, device_guard, device_of, is_array, transfer
 from .conversion import as_array, shape_args
+from .errors import DeviceError, DTypeError
 from .tensor import Tensor, _make
 
 
@@ -25,9 +27,10 @@ def tensor(
     """A new leaf tensor holding a copy of ``data``, on ``device`` (default: where ``data``
     is, the CPU for Python data).
 
-    ndarrays keep their dtype; Python numbers and (nested) lists become the default float dtype
-    (float32 unless ``set_default_dtype`` changed it), bools stay bool. An array or tensor on
-    another device than ``device`` is copied there: naming the device is the explicit move.
+    ndarrays keep their dtype; Python data is inferred as PyTorch infers it: bools stay bool,
+    integers become int64, and anything with a float the default float dtype (float32 unless
+    ``set_default_dtype`` changed it). An array or tensor on another device than ``device``
+    is copied there: naming the device is the explicit move.
     """
     source = data.data if isinstance(data, Tensor) else data
     moved = device is not None and is_array(source) and Device(device) != device_of(source)
@@ -38,6 +41,63 @@ def tensor(
         with device_guard(array):
             array = backend_of(array).xp.array(array, copy=True)
     return _leaf(array, requires_grad, name)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A leaf tensor that shares memory with the NumPy array ``array`` (PyTorch's
+    ``torch.from_numpy``): no copy, so a write to either shows in the other. The dtype is
+    kept (bool, integer or floating); the tensor does not require grad."""
+    if not isinstance(array, np.ndarray) or device_of(array) != "cpu":
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    _check_shared_dtype("from_numpy", array.dtype)
+    if not array.dtype.isnative:
+        raise ValueError(
+            f"from_numpy: the array's byte order ({array.dtype.str}) is not the machine's; "
+            f"convert it first: array.astype(array.dtype.newbyteorder('='))"
+        )
+    return _leaf(array, False)
+
+
+# DLPack's device types (dlpack.h, DLDeviceType) that arraygrad's backends can hold
+_DLPACK_HOST = (1, 3)  # kDLCPU, kDLCUDAHost (pinned host memory)
+_DLPACK_CUDA = (2, 13)  # kDLCUDA, kDLCUDAManaged
+
+
+def from_dlpack(x: Any) -> Tensor:
+    """A leaf tensor that shares memory with ``x``, any array that speaks DLPack (has
+    ``__dlpack__``): NumPy arrays, PyTorch tensors, CuPy and JAX arrays, arraygrad's own
+    tensors. No copy: a write to either shows in the other. Host memory gives a CPU tensor,
+    a CUDA device's memory a tensor on that ``cuda:N`` (through CuPy). The tensor does not
+    require grad; PyTorch refuses to export a tensor that requires grad (``x.detach()``
+    first), and so does arraygrad (see ``Tensor.__dlpack__``)."""
+    if not hasattr(x, "__dlpack__") or not hasattr(x, "__dlpack_device__"):
+        raise TypeError(
+            f"from_dlpack: expected an array with __dlpack__ and __dlpack_device__ (a NumPy "
+            f"array, a PyTorch tensor, a CuPy or JAX array), got {type(x).__name__}"
+        )
+    kind, index = x.__dlpack_device__()
+    if kind in _DLPACK_HOST:
+        array = np.from_dlpack(x)
+    elif kind in _DLPACK_CUDA:
+        device = Device(f"cuda:{int(index)}")
+        backend = backend_for(device)  # a clear DeviceError without CuPy or that GPU
+        with backend.device_context(device):
+            array = backend.xp.from_dlpack(x)
+    else:
+        raise DeviceError(
+            f"from_dlpack: the data are on a device of DLPack type {int(kind)} (not the host "
+            f"nor a CUDA GPU), which arraygrad has no backend for"
+        )
+    _check_shared_dtype("from_dlpack", array.dtype)
+    return _leaf(array, False)
+
+
+def _check_shared_dtype(op: str, dtype: np.dtype) -> None:
+    if dtype.kind not in "biuf" or dtype.itemsize > 8:
+        raise DTypeError(
+            f"{op}: arrays of {dtype} cannot be tensors (bool, integers and floats of at most "
+            f"64 bits can)"
+        )
 
 
 def zeros(

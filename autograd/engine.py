@@ -20,13 +20,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ops
+from .anomaly import _anomaly
+from .anomaly import run_backward as anomaly_backward
 from .backend import CPU_TYPES, NUMPY_ARRAY, backend_of, check_same_device, device_guard
 from .backward_math import tensor_math
 from .errors import DTypeError, GraphError, ShapeError
 from .function import Function
 from .grad_mode import enable_grad
 from .operands import as_tensor
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, bump_version
 
 _refcount = sys.getrefcount
 
@@ -45,9 +47,28 @@ def run_backward(
     gradients: Sequence[Any],
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
-    """Accumulate the gradients of ``roots`` (weighted by ``gradients``) into the leaves."""
-    _execute(roots, gradients, retain_graph, create_graph, targets=None)
+    """Accumulate the gradients of ``roots`` (weighted by ``gradients``) into the leaves, or,
+    given ``inputs``, into those tensors' ``grad`` only (PyTorch's ``backward(inputs=...)``:
+    the traversal of ``grad``, its results accumulated; an input not reached gets nothing)."""
+    if inputs is None:
+        _execute(roots, gradients, retain_graph, create_graph, targets=None)
+        return
+    inputs = list(dict.fromkeys((inputs,) if isinstance(inputs, Tensor) else inputs))
+    if not inputs:
+        raise ValueError("backward: inputs= cannot be empty; omit it to reach every leaf")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise GraphError(f"backward: inputs[{i}] does not require grad")
+    targets = [t.grad_fn if t.grad_fn is not None else t for t in inputs]
+    found = _execute(roots, gradients, retain_graph, create_graph, targets=targets)
+    for t, target in zip(inputs, targets):
+        g = found.get(target)
+        if g is not None:
+            accumulate_grad(t, g, copy=True)
 
 
 def grad(
@@ -87,6 +108,8 @@ def grad(
                 f"grad: inputs[{i}] was not used to compute the outputs (no path connects "
                 f"them). Pass allow_unused=True to get None for it."
             )
+        if create_graph and g is not None:
+            g = _connected(g, target)
         results.append(None if g is None else (g if isinstance(g, Tensor) else _make(g, None)))
     return tuple(results)
 
@@ -97,6 +120,7 @@ def _execute(
     retain_graph: bool | None,
     create_graph: bool,
     targets: list[Any] | None,
+    observer: Any = None,
 ) -> dict[Any, Any]:
     retain = create_graph if retain_graph is None else retain_graph
     grads: dict[Any, Any] = {}
@@ -111,9 +135,9 @@ def _execute(
     captured: dict[Any, Any] = {}
     if create_graph:
         with enable_grad():
-            _run(grads, deps, needed, target_set, captured, retain, True)
+            _run(grads, deps, needed, target_set, captured, retain, True, observer)
     else:
-        _run(grads, deps, needed, target_set, captured, retain, False)
+        _run(grads, deps, needed, target_set, captured, retain, False, observer)
     return captured
 
 
@@ -125,20 +149,29 @@ def _run(
     captured: dict[Any, Any],
     retain: bool,
     create_graph: bool,
+    observer: Any = None,
 ) -> None:
     """Run the nodes in dependency order: ``grads`` holds the gradient summed so far for
-    each node, ``deps`` how many edges into it have still to deliver theirs."""
+    each node, ``deps`` how many edges into it have still to deliver theirs.
+
+    An ``observer`` (``autograd.backward_steps`` records with one) is told each step:
+    ``ran(node, g, in_grads)`` when a node has run (``in_grads`` None for a leaf) and
+    ``sent(edge, gi, total)`` for each gradient delivered, with the sum so far at ``edge``.
+    """
     ready = [node for node in grads if deps.get(node, 0) == 0]
     in_grads = gi = None
     m = tensor_math() if create_graph else None
     m_type = None  # the array type m was looked up for
     on_device = False  # whether arrays of m_type live off the CPU (their rules need a guard)
+    anomaly = _anomaly.enabled  # detect_anomaly(): each rule's result is checked
     while ready:
         node = ready.pop()
         g = grads.pop(node)
         if isinstance(node, Tensor):  # a leaf
             if node._hooks:
                 g = _run_hooks(node._hooks, g, create_graph)
+            if observer is not None:
+                observer.ran(node, g, None)
             if targets is not None:
                 captured[node] = g
             else:
@@ -163,7 +196,9 @@ def _run(
             m_type = type(g)
             m = backend_of(g).math
             on_device = not CPU_TYPES[m_type]
-        if on_device:
+        if anomaly:
+            in_grads = anomaly_backward(node, m, g, create_graph, on_device)
+        elif on_device:
             with device_guard(g):
                 in_grads = node.apply_backward(m, g, create_graph)
         else:
@@ -171,6 +206,8 @@ def _run(
         if not retain:  # free the buffers saved for backward
             node.saved = None
             node.inputs = ()
+        if observer is not None:
+            observer.ran(node, g, in_grads)
         for edge, gi in zip(node.edges, in_grads):
             if edge is None or (needed is not None and edge not in needed):
                 continue
@@ -186,6 +223,8 @@ def _run(
                 grads[edge] = _sum(prev, gi)
             else:
                 grads[edge] = prev + gi
+            if observer is not None:
+                observer.sent(edge, gi, grads[edge])
             left = deps[edge] - 1
             deps[edge] = left
             if left == 0:
@@ -198,16 +237,18 @@ def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
 
     ``copy`` says whether ``grad`` may be shared with other holders (the steal-or-copy
     decision of ``_run``), so that gradients never share memory with each other or with the
-    caller's arrays.
+    caller's arrays. The engine writes the ``_grad`` slot directly: the gradients it makes
+    fit by construction, so the checks of the ``grad`` setter are skipped.
     """
-    if not copy and type(grad) is NUMPY_ARRAY and tensor.grad is None:
-        tensor.grad = _make(grad, None)  # the common case: a fresh CPU gradient, kept as is
+    if not copy and type(grad) is NUMPY_ARRAY and tensor._grad is None:
+        tensor._grad = _make(grad, None)  # the common case: a fresh CPU gradient, kept as is
         return
     if isinstance(grad, Tensor):  # create_graph: the accumulated gradient stays differentiable
-        if tensor.grad is None:
-            tensor.grad = ops.clone(grad) if copy else grad
+        grad = _connected(grad, tensor)
+        if tensor._grad is None:
+            tensor._grad = ops.clone(grad) if copy else grad
         else:
-            tensor.grad = tensor.grad + grad
+            tensor._grad = tensor._grad + grad
         return
     if CPU_TYPES[type(grad)]:
         _accumulate_array(tensor, grad, copy)
@@ -217,17 +258,18 @@ def accumulate_grad(tensor: Tensor, grad: Any, copy: bool) -> None:
 
 
 def _accumulate_array(tensor: Tensor, grad: Any, copy: bool) -> None:
-    if tensor.grad is None:
+    if tensor._grad is None:
         xp = backend_of(grad).xp
         if copy or not isinstance(grad, xp.ndarray):
             grad = xp.array(grad, copy=True)
-        tensor.grad = _make(grad, None)
+        tensor._grad = _make(grad, None)
     else:
-        total = tensor.grad.data
+        total = tensor._grad.data
         try:
             backend_of(total).xp.add(total, grad, out=total)  # in place, as PyTorch does
         except ValueError:  # a read-only array the user assigned to .grad
-            tensor.grad.data = total + grad
+            tensor._grad.data = total + grad
+        bump_version(tensor._grad)
 
 
 def _sum(a: Any, b: Any) -> Any:
@@ -343,3 +385,34 @@ def _run_hooks(hooks: list[Any], g: Any, create_graph: bool) -> Any:
                 )
             g = result if create_graph else result.data
     return g
+
+
+class ConstantGradient(Function):
+    """A gradient computed with create_graph that came out as a constant (its rules did not
+    involve anything that requires grad: relu, abs, clip, maximum, a linear loss ...), tied to
+    the input it is the gradient of, as PyTorch ties it. Forward passes the values on; the
+    derivative with respect to the input is 0, which is the math: the gradient does not
+    depend on the input there. So ``grad(grad(relu(x).sum(), x, create_graph=True)[0].sum(),
+    x)`` is zeros, not an error."""
+
+    op_name = "constant_gradient"
+    __slots__ = ()
+    derivative = "d/dx g = 0 (g does not depend on x)"
+    in_words = "the gradient did not depend on the input: its own derivative is 0"
+
+    def forward(self, g: Any, anchor: Any) -> Any:
+        return g
+
+    def backward(self, m: Any, g: Any) -> tuple[Any, Any]:
+        return None, m.zeros_like(g)
+
+
+def _connected(g: Any, target: Any) -> Any:
+    """Under create_graph: the gradient ``g`` of ``target`` (a leaf, or the node that made an
+    intermediate input), tied to it by a ConstantGradient node if nothing ties it yet."""
+    if isinstance(g, Tensor) and g._requires_grad:
+        return g
+    data = g.data if isinstance(g, Tensor) else g
+    anchor = target if isinstance(target, Tensor) else _make(data, target)  # stands for it
+    with enable_grad():
+        return ConstantGradient()(_make(data, None), anchor)

@@ -18,7 +18,10 @@ log-probabilities of the fused cross-entropy). With ``create_graph`` the saved a
 a constant of the gradient's graph, so the base class asks the op to rebuild it from the saved
 values with ``m`` (``recompute_extra``) and passes that instead: the rule has one code path.
 Constants a rule needs (shapes, axes, indices) are attributes set in ``__init__``, and
-``constants()`` beside them says how a label reads them.
+``constants()`` beside them says how a label reads them; ``derivative`` and ``in_words`` state
+the rule for people (``autograd.backward_steps`` shows them step by step). Operands that are
+constants of the graph (numbers, tensors without grad) stay in ``constant_operands`` after
+backward has freed the saved buffers, so a picture can still show them.
 Everything shared (unwrapping, dtype/device checks, the graph links, summing broadcast
 gradients back to each input's shape, freeing buffers) happens here, once.
 """
@@ -27,16 +30,28 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .anomaly import _anomaly, check_forward
 from .backend import CPU_TYPES, NUMPY_ARRAY, device_guard
 from .errors import ArraygradError, GraphError
 from .grad_mode import _mode
-from .tensor import Tensor, _make
+from .tensor import Overwritten, Tensor, _make, saved_version
 
 
 class Function:
     """Base class of all operations; see the module docstring."""
 
-    __slots__ = ("__weakref__", "edges", "hooks", "inputs", "saved", "scope", "shapes")
+    __slots__ = (
+        "__weakref__",
+        "anomaly",  # where the node was created: set in anomaly mode only (anomaly.py)
+        "constant_operands",
+        "edges",
+        "hooks",
+        "inputs",
+        "saved",
+        "scope",
+        "shapes",
+        "versions",  # of the inputs, when save_inputs: backward checks none changed in place
+    )
 
     op_name: ClassVar[str] = ""  # the user-facing name, where it is not the lowercased class name
     save_inputs: ClassVar[bool] = False
@@ -44,6 +59,37 @@ class Function:
     save_extra: ClassVar[bool] = False  # forward returns (output, intermediate for backward)
     # Inputs broadcast against each other: gradients are summed back to each input's shape.
     broadcasts: ClassVar[bool] = False
+    # The local rule as ``autograd.backward_steps`` shows it: the math (``d/dx tanh x =
+    # 1 - tanh(x)^2``, or the gradient sent, ``dL/dx = g @ y^T``) and the same in words.
+    derivative: ClassVar[str] = ""
+    in_words: ClassVar[str] = ""
+    # out[i] depends on the inputs' [i] only: the local derivative is an array of the output's
+    # shape (the rule at g = 1), and each input receives g times it.
+    elementwise: ClassVar[bool] = False
+    # A PyTorch-style function (``@staticmethod forward(ctx, ...)``): set for each subclass.
+    _ctx_style: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        static = [isinstance(_static_attr(cls, k), staticmethod) for k in ("forward", "backward")]
+        if static[0] != static[1]:
+            raise TypeError(
+                f"{cls.__name__}: define forward and backward both as @staticmethod taking ctx "
+                f"(PyTorch's style, called with {cls.__name__}.apply(...)) or both as methods "
+                f"on arrays (the native op style)"
+            )
+        cls._ctx_style = static[0]
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run the function on ``args`` and record it: ``Exp.apply(x)``. For PyTorch-style
+        functions (``@staticmethod forward(ctx, ...)``, see ``autograd.custom_function``), the
+        one way to call them; for native ops, ``Op()(*args)``."""
+        if cls._ctx_style:
+            from .custom_function import apply
+
+            return apply(cls, args)
+        return cls()(*args)
 
     def forward(self, *arrays: Any) -> Any:
         raise NotImplementedError
@@ -67,6 +113,7 @@ class Function:
         arrays = []
         edges = []
         recorded = False
+        constant = False  # an operand is a constant (a number, a tensor without grad)
         on_device = None  # an input off the CPU: forward runs in its device's context
         for x in inputs:
             if isinstance(x, Tensor):
@@ -87,6 +134,7 @@ class Function:
             else:
                 arrays.append(x)
             edges.append(None)
+            constant = True
         try:
             if on_device is None:
                 out = self.forward(*arrays)
@@ -99,12 +147,18 @@ class Function:
             raise _annotate(self, e, inputs) from e
         if self.save_extra:
             out, extra = out
+        if _anomaly.enabled:  # detect_anomaly(): check the output, keep where the node was made
+            check_forward(self, out, inputs, recorded and _mode.enabled)
         if not (recorded and _mode.enabled):
             return _make(out, None)
         self.edges = edges = tuple(edges)
         self.hooks = None
         self.shapes = None
         self.scope = _mode.scope
+        # Kept after backward frees the buffers (pictures show them; they hold no gradient).
+        self.constant_operands = (
+            tuple(x if e is None else None for e, x in zip(edges, inputs)) if constant else None
+        )
         if self.broadcasts and out.ndim:  # remember broadcast inputs' shapes, to sum grads back
             shape = out.shape
             for e, a in zip(edges, arrays):
@@ -116,6 +170,12 @@ class Function:
                     break
         if self.save_inputs:
             self.inputs = inputs
+            self.versions = [
+                (x._version if x._base is None else saved_version(x))
+                if isinstance(x, Tensor)
+                else None
+                for x in inputs
+            ]
             saved = (*arrays, out) if self.save_output else tuple(arrays)
         else:
             self.inputs = ()
@@ -128,6 +188,11 @@ class Function:
         None; ops with constants override this beside their ``__init__``."""
         return None
 
+    def held_inputs(self) -> dict[str, Any]:
+        """Arrays the op holds that feed its result without being operands (the class targets
+        of cross_entropy, the condition of where), by name; pictures draw them as inputs."""
+        return {}
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` needs a gradient (rules may skip costly work otherwise)."""
         return self.edges[i] is not None
@@ -136,12 +201,17 @@ class Function:
         """The gradients for each input: arrays (``m`` is the ArrayMath of g's backend), or
         Tensors when ``create_graph`` (``m`` is the TensorMath)."""
         saved = self.saved
-        if saved is None:
-            raise GraphError(
-                f"backward through {self.name} a second time: its saved buffers were freed by "
-                f"the first backward. Pass retain_graph=True to the first backward (or "
-                f"autograd.grad) if you need to backpropagate through the same graph twice."
-            )
+        if saved.__class__ is not tuple:
+            raise self._unusable(saved)
+        if self.save_inputs:
+            versions = [
+                (x._version if x._base is None else saved_version(x))
+                if isinstance(x, Tensor)
+                else None
+                for x in self.inputs
+            ]
+            if versions != self.versions:
+                raise self._modified(versions)
         if create_graph:  # the inputs as Tensors, the output as a Tensor of this node
             inputs = self.inputs
             saved = (*inputs, _make(saved[len(inputs)], self)) if self.save_output else inputs
@@ -156,8 +226,50 @@ class Function:
             )
         return grads
 
+    def _unusable(self, saved: Any) -> GraphError:
+        """The error for a backward through this node once its buffers are gone (freed by a
+        first backward, or overwritten in place)."""
+        if isinstance(saved, Overwritten):
+            return GraphError(
+                f"one of the tensors needed for gradient computation has been modified by an "
+                f"in-place operation: {saved.message}. {_HINT}"
+            )
+        return GraphError(
+            f"backward through {self.name} a second time: its saved buffers were freed by "
+            f"the first backward. Pass retain_graph=True to the first backward (or "
+            f"autograd.grad) if you need to backpropagate through the same graph twice."
+        )
+
+    def _modified(self, versions: list[Any]) -> GraphError:
+        """The error for a saved input changed in place since the forward (see ``versions``)."""
+        i, now, then = next(
+            (i, v, w) for i, (v, w) in enumerate(zip(versions, self.versions)) if v != w
+        )
+        x = self.inputs[i]
+        return GraphError(
+            f"one of the tensors needed for gradient computation has been modified by an "
+            f"in-place operation: input {i} of {self.name} (shape {x.shape}, {x.dtype}) is at "
+            f"version {now}; the graph expected version {then}. {_HINT}"
+        )
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+_HINT = (
+    "Hint: something changed it in place after the forward that used it and before this "
+    "backward (an in-place op such as add_, -= or zero_, optimizer.step(), clipping, a "
+    "module's running statistics, nn.init). Run the forward again after the change, or change "
+    "a copy (x.clone()) instead."
+)
+
+
+def _static_attr(cls: type, name: str) -> Any:
+    """``cls.<name>`` as the class dict holds it (a staticmethod stays one)."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
 
 
 def _annotate(fn: Function, error: Exception, inputs: tuple[Any, ...]) -> Exception:

@@ -72,18 +72,54 @@ class scope:
     ``nn.Module`` opens one per module call (its qualified name), so a picture of the graph can
     draw a module as one box. One ``scope`` object can be entered again and again, also nested
     in itself: each exit closes the innermost label.
+
+    ``display`` is an optional second label that pictures show beside ``label``: a module's
+    class (``Linear(256 -> 128)``) beside its path (``layers.0``). The recorded label is then
+    a :class:`ScopeLabel`, a ``str`` equal to ``label`` that carries ``display``.
     """
 
-    __slots__ = ("label",)
+    __slots__ = ("_display", "_entry", "_label")
 
-    def __init__(self, label: str) -> None:
-        self.label = label
+    def __init__(self, label: str, display: str | None = None) -> None:
+        self._label, self._display = label, display
+        self._entry = _entry(label, display)
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self._label, self._entry = label, _entry(label, self._display)
+
+    @property
+    def display(self) -> str | None:
+        return self._display
+
+    @display.setter
+    def display(self, display: str | None) -> None:
+        self._display, self._entry = display, _entry(self._label, display)
 
     def __enter__(self) -> None:
-        _mode.scope = (*_mode.scope, self.label)
+        _mode.scope = (*_mode.scope, self._entry)
 
     def __exit__(self, *exc: object) -> None:
         _mode.scope = _mode.scope[:-1]
+
+
+class ScopeLabel(str):
+    """A scope's label as ops record it: a ``str`` (compared and hashed as the label) with the
+    scope's ``display`` label as an attribute."""
+
+    display: str
+
+
+def _entry(label: str, display: str | None) -> str:
+    if display is None or display == label:
+        return label
+    entry = ScopeLabel(label)
+    entry.display = display
+    return entry
 
 
 def current_scope() -> tuple[str, ...]:

@@ -100,8 +100,10 @@ def common_float_dtype(op: str, dts: list[np.dtype]) -> np.dtype | None:
     floats = list(dict.fromkeys(d for d in dts if dtypes.is_floating(d)))
     if len(floats) > 1:
         names = " and ".join(str(d) for d in floats)
+        a, b = floats[0], floats[1]
         raise DTypeError(
             f"{op}: operands have different floating dtypes, {names}. arraygrad never upcasts "
-            f"silently; convert explicitly, e.g. x.to(autograd.{floats[0]})."
+            f"silently; convert one explicitly: the {b} operand with .to(autograd.{a}), or the "
+            f"{a} one with .to(autograd.{b})."
         )
     return floats[0] if floats else None

@@ -1,5 +1,5 @@
 """Random tensors and seeding: ``manual_seed``, ``Generator``, ``rand``, ``randn``, ``randint``,
-``randperm`` and the ``*_like`` forms.
+``randperm``, ``multinomial`` and the ``*_like`` forms.
 
 Each device has a default generator; ``manual_seed(s)`` reseeds all of them, so a program that
 seeds once at the start is repeatable. Pass ``generator=`` for an independent stream.
@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import dtypes
-from .backend import Device, backend_for
-from .conversion import shape_args
+from .backend import Device, backend_for, backend_of
+from .conversion import as_array, shape_args
 from .creation import _leaf
-from .errors import DeviceError, DTypeError
+from .errors import DeviceError, DTypeError, ShapeError
 from .tensor import Tensor, _make
 
 
@@ -101,19 +103,48 @@ def randn(
 
 def randint(
     low: int,
-    high: int | Sequence[int],
-    shape: Sequence[int] | None = None,
+    high: int | Sequence[int] | None = None,
+    shape: int | Sequence[int] | None = None,
     generator: Generator | None = None,
     device: str | Device | None = None,
+    *,
+    size: int | Sequence[int] | None = None,
 ) -> Tensor:
-    """Integers drawn uniformly from [low, high), as int64: ``randint(low, high, shape)`` or
-    ``randint(high, shape)``."""
+    """Integers drawn uniformly from [low, high), as int64, in PyTorch's forms:
+    ``randint(low, high, size)`` or ``randint(high, size)`` (``size=`` by keyword too; an int
+    size is one axis). The size is required: ``randint(0, 10)`` is an error that says so."""
+    if size is not None:
+        if shape is not None:
+            raise TypeError("randint: got both shape and size=; pass one of them")
+        shape = size
     if shape is None:
-        low, high, shape = 0, low, high
+        if high is not None and not _is_int(high):  # randint(high, size)
+            low, high, shape = 0, low, high
+        elif high is None and size is None:
+            raise TypeError(
+                f"randint: missing the size of the result; call randint(high, size) or "
+                f"randint(low, high, size), e.g. randint({low}, (3,))"
+            )
+        else:
+            raise TypeError(
+                f"randint: missing the size of the result; call randint(low, high, size), "
+                f"e.g. randint({low}, {high}, (3,))"
+            )
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if not (_is_int(low) and _is_int(high)):
+        raise TypeError(f"randint: low and high must be integers, got {low!r} and {high!r}")
+    if low >= high:
+        raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+    shape = (shape,) if _is_int(shape) else tuple(shape)
     gen, _ = _setup(generator, device, None)
     with gen._backend.device_context(gen.device):
-        data = gen.rng.integers(low, high, size=tuple(shape), dtype=dtypes.int64)
+        data = gen.rng.integers(low, high, size=shape, dtype=dtypes.int64)
     return _make(data, None)
+
+
+def _is_int(v: Any) -> bool:
+    return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "__len__")
 
 
 def randperm(
@@ -163,3 +194,67 @@ def _setup(generator: Generator | None, device: Any, dtype: Any) -> tuple[Genera
     if dtype not in (dtypes.float32, dtypes.float64):
         raise DTypeError(f"random floats come as float32 or float64, not {dtype}")
     return generator, dtype
+
+
+def multinomial(
+    input: Any,
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
+    """Indices of categories drawn with probabilities proportional to ``input`` (PyTorch's
+    ``torch.multinomial``), as int64.
+
+    ``input`` holds non-negative weights (they need not sum to 1): a 1-d tensor of k weights
+    gives ``num_samples`` indices in 0 .. k-1, a 2-d tensor one row of ``num_samples`` indices
+    per row of weights. With ``replacement=True`` the draws are independent; without (the
+    default) each index appears at most once, drawn in turn from the categories left, so
+    ``num_samples`` cannot exceed the number of categories of nonzero weight. A category of
+    weight 0 is never drawn. The draws come from ``generator`` (default: the default
+    generator of the weights' device).
+    """
+    w = input.data if isinstance(input, Tensor) else as_array(input)
+    if w.ndim not in (1, 2):
+        raise ShapeError(
+            f"multinomial: the weights must be 1-d (one distribution) or 2-d (one per row), got "
+            f"shape {w.shape}"
+        )
+    if not dtypes.is_floating(w.dtype):
+        raise DTypeError(f"multinomial: the weights must be floating, not {w.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
+        raise TypeError(f"multinomial: num_samples must be an int, got {num_samples!r}")
+    k = w.shape[-1]
+    if num_samples < 1 or k == 0:
+        raise ValueError(
+            f"multinomial: cannot draw {num_samples} samples from {k} categories (need "
+            f"num_samples >= 1 and at least one category)"
+        )
+    backend = backend_of(w)
+    gen, _ = _setup(generator, backend.device_of(w), None)
+    xp = backend.xp
+    with backend.guard(w):
+        rows = w.reshape(-1, k).astype(dtypes.float64)
+        if not bool(xp.all(xp.isfinite(rows) & (rows >= 0))):
+            raise ValueError("multinomial: the weights must be finite and >= 0 (no inf or nan)")
+        if not bool(xp.all(rows.sum(axis=1) > 0)):
+            raise ValueError("multinomial: the weights of a distribution sum to 0")
+        positive = rows > 0
+        if not replacement:
+            fewest = int(positive.sum(axis=1).min())
+            if num_samples > fewest:
+                raise ValueError(
+                    f"multinomial: cannot draw {num_samples} samples without replacement from "
+                    f"{fewest} categories of nonzero weight; pass replacement=True"
+                )
+        u = gen.rng.random((rows.shape[0], num_samples if replacement else k), dtype=dtypes.float64)
+        if replacement:  # inverse of the cumulative distribution, row by row
+            cdf = xp.cumsum(rows, axis=1)
+            cdf /= cdf[:, -1:]
+            out = xp.stack([xp.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        else:  # the order of an exponential race: the same law as drawing one after another
+            keys = -xp.log1p(-u) / xp.where(positive, rows, 1.0)
+            keys = xp.where(positive, keys, xp.inf)
+            out = xp.argsort(keys, axis=1)[:, :num_samples]
+        out = out.astype(dtypes.int64)
+        return _make(out.reshape(num_samples) if w.ndim == 1 else out, None)

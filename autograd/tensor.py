@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
+from weakref import ReferenceType, ref
 
 import numpy as np
 
 import autograd as ag  # methods call ag.ops.* when they run (see the module docstring)
 
 from . import dtypes
-from .backend import Device, backend_of
-from .conversion import as_array, shape_args, to_args
-from .errors import DTypeError, GraphError
+from .backend import Device, backend_of, device_guard, transfer
+from .conversion import as_array, shape_args, to_args, writable_data
+from .errors import DeviceError, DTypeError, GraphError, ShapeError
+from .grad_mode import _mode
 from .hooks import RemovableHandle, RetainGrad, add_hook
 
 if TYPE_CHECKING:
@@ -36,22 +38,34 @@ class Tensor:
     """An n-dimensional array node of the computation graph.
 
     ``Tensor(data, requires_grad=False)`` wraps a backend array without copying it (Python
-    numbers and lists are converted to the default float dtype); ``autograd.tensor`` copies.
+    data is converted as ``autograd.tensor`` converts it: integers int64, floats the default
+    float dtype); ``autograd.tensor`` copies.
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_requires_grad", "data", "grad", "grad_fn", "name")
-
-    # NumPy defers to our reflected operators: ``ndarray + Tensor`` gives a Tensor.
-    __array_ufunc__ = None
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_grad",
+        "_hooks",
+        "_requires_grad",
+        "_version",
+        "data",
+        "grad_fn",
+        "name",
+    )
 
     def __init__(self, data: Any, requires_grad: bool = False, *, name: str | None = None) -> None:
-        if isinstance(data, Tensor):
+        base = None
+        if isinstance(data, Tensor):  # shares the other tensor's data (and its version counter)
+            base = _shared_base(data)
             data = data.data
         else:
             data = as_array(data)
         self.data = data
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Function | None = None
+        self._version = 0
+        self._base = base
         self._requires_grad = False
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self.name = name
@@ -68,9 +82,22 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        """Number of elements."""
-        return self.data.size
+    def size(self) -> SizeInt:
+        """The number of elements, an ``int`` as NumPy's ``a.size``, that can also be called as
+        PyTorch's ``size()``: ``x.size()`` is the shape, ``x.size(i)`` the length of axis i
+        (see :class:`SizeInt`)."""
+        data = self.data
+        return SizeInt(data.size, data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name; ``x.size`` is NumPy's)."""
+        return int(self.data.size)
+
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name; ``x.ndim`` is NumPy's)."""
+        return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
@@ -111,6 +138,22 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward`` (None until one arrives). Assigning checks
+        it as PyTorch does: a Tensor (or None) of this tensor's shape, dtype and device."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     # -------------------------------------------------------------- conversion
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number (copies one number)."""
@@ -126,7 +169,9 @@ class Tensor:
         return backend_of(self.data).to_numpy(self.data).tolist()
 
     def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (shares memory with the tensor on the CPU)."""
+        """The value as a NumPy array (shares memory with the tensor on the CPU). Unlike
+        PyTorch, also for a tensor that requires grad: the array is raw data, and writes into
+        it bypass the graph and the version counter (as writes into ``.data`` do)."""
         backend = backend_of(self.data)
         if backend.device_type != "cpu":
             raise TypeError(
@@ -141,13 +186,50 @@ class Tensor:
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def __dlpack__(
+        self,
+        *,
+        stream: Any = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: Any = None,
+        copy: bool | None = None,
+    ) -> Any:
+        """Export the data through DLPack, without a copy (``torch.from_dlpack(t)``,
+        ``numpy.from_dlpack(t)``, ``cupy.from_dlpack(t)``): the consumer shares the memory.
+
+        As PyTorch does, a tensor that requires grad is refused with a ``BufferError`` (writes
+        through the consumer would bypass the graph): export ``t.detach()``, which shares the
+        same memory. The
+        arguments are the array API's and go to the array's own ``__dlpack__``.
+        """
+        if self._requires_grad:  # BufferError: the protocol's (and PyTorch's) error
+            raise BufferError(
+                "__dlpack__: can't export a tensor that requires grad; use tensor.detach() "
+                "first (it shares the memory, and the consumer's writes then bypass no graph)"
+            )
+        kwargs: dict[str, Any] = {"stream": stream}
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        if dl_device is not None:
+            kwargs["dl_device"] = dl_device
+        if copy is not None:
+            kwargs["copy"] = copy
+        return writable_data(self).__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        """``(device type, index)`` in DLPack's codes: (1, 0) for the CPU, (2, N) for cuda:N."""
+        return writable_data(self).__dlpack_device__()
+
     def clone(self) -> Tensor:
         """A copy in new memory, still connected to the graph (gradients pass through)."""
         return ag.ops.clone(self)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut from the graph (no grad)."""
-        return _make(self.data, None)
+        """A new leaf sharing this tensor's data, cut from the graph (no grad). The two share
+        their version counter, as in PyTorch: an in-place change of one counts for both."""
+        t = _make(self.data, None)
+        t._base = _shared_base(self)
+        return t
 
     def __float__(self) -> float:
         return float(self.item())
@@ -208,15 +290,17 @@ class Tensor:
         gradient: TensorLike | None = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``grad``.
+        """Accumulate d(self)/d(leaf) into every leaf's ``grad`` (only into the ``grad`` of
+        ``inputs``, leaves or not, when given: the others are left as they are).
 
         ``gradient`` is d(loss)/d(self); it may be omitted for one-element outputs (then 1).
         The graph's saved buffers are freed afterwards unless ``retain_graph`` (which defaults
         to ``create_graph``). With ``create_graph=True`` the gradients are themselves recorded,
         so they can be differentiated again.
         """
-        ag.engine.run_backward((self,), (gradient,), retain_graph, create_graph)
+        ag.engine.run_backward((self,), (gradient,), retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``grad`` during backward."""
@@ -297,6 +381,115 @@ class Tensor:
 
     def __abs__(self) -> Tensor:
         return ag.ops.abs(self)
+
+    # ---------------------------------------------------------------- in place
+    # ``x += y`` writes into x's array, so ``p -= lr * p.grad`` under no_grad updates p. An
+    # in-place write is never recorded in the graph: where it would have to be (x is the result
+    # of a recorded op, or y requires grad while recording), the operators give the
+    # out-of-place result instead, as Python does without them (``loss += term`` works as in
+    # PyTorch); the methods (``add_`` ...) raise. Every write bumps the version counter.
+    def __iadd__(self, other: TensorLike) -> Tensor:
+        return _inplace_operator(self, other, "add", "+=")
+
+    def __isub__(self, other: TensorLike) -> Tensor:
+        return _inplace_operator(self, other, "sub", "-=")
+
+    def __imul__(self, other: TensorLike) -> Tensor:
+        return _inplace_operator(self, other, "mul", "*=")
+
+    def __itruediv__(self, other: TensorLike) -> Tensor:
+        return _inplace_operator(self, other, "div", "/=")
+
+    def add_(self, other: TensorLike, alpha: Scalar = 1) -> Tensor:
+        """``self += alpha * other`` in place (``other`` broadcasts to self's shape); returns
+        self."""
+        _check_inplace(self, "add_", other)
+        return _write(self, "add_", ag.ops.add(self, _scaled(self, other, alpha)))
+
+    def sub_(self, other: TensorLike, alpha: Scalar = 1) -> Tensor:
+        """``self -= alpha * other`` in place; returns self."""
+        _check_inplace(self, "sub_", other)
+        return _write(self, "sub_", ag.ops.sub(self, _scaled(self, other, alpha)))
+
+    def mul_(self, other: TensorLike) -> Tensor:
+        """``self *= other`` in place; returns self."""
+        _check_inplace(self, "mul_", other)
+        return _write(self, "mul_", ag.ops.mul(self, other))
+
+    def div_(self, other: TensorLike) -> Tensor:
+        """``self /= other`` in place (true division: an integer tensor cannot hold the result);
+        returns self."""
+        _check_inplace(self, "div_", other)
+        return _write(self, "div_", ag.ops.div(self, other))
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        """Clamp every element into [min, max] in place; returns self."""
+        _check_inplace(self, "clamp_")
+        return _write(self, "clamp_", ag.ops.clip(self, min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, src: TensorLike) -> Tensor:
+        """Copy the values of ``src`` into this tensor, in place: ``src`` broadcasts to self's
+        shape and is converted to self's dtype and device (the explicit conversion, as in
+        PyTorch); returns self."""
+        _check_inplace(self, "copy_", src)
+        value = src.data if isinstance(src, Tensor) else ag.operands.as_tensor(src, like=self).data
+        if backend_of(value) is not backend_of(self.data) or not backend_of(value).same_device(
+            value, self.data
+        ):
+            value = transfer(value, self.device)
+        try:
+            fits = np.broadcast_shapes(value.shape, self.data.shape) == self.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(
+                f"copy_: the source has shape {value.shape}, which does not broadcast to this "
+                f"tensor's shape {self.shape}"
+            )
+        data = writable_data(self)
+        with device_guard(data):
+            data[...] = value
+        bump_version(self)
+        return self
+
+    def fill_(self, value: Scalar | Tensor) -> Tensor:
+        """Set every element to ``value`` (a number, or a one-element tensor) in place,
+        converted to self's dtype; returns self."""
+        _check_inplace(self, "fill_", value)
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ShapeError(
+                    f"fill_: only supports a 0-dimensional value tensor, got shape {value.shape}"
+                )
+            value = value.item()
+        data = writable_data(self)
+        with device_guard(data):
+            data.fill(value)
+        bump_version(self)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place; returns self."""
+        return self.fill_(0)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meets a Tensor. ``ndarray + Tensor`` (and the other operators) gives a Tensor,
+        through the same op as ``Tensor + ndarray``; an in-place ufunc into plain arrays
+        (``p.data -= lr * p.grad``) computes on the tensors' data and writes the arrays, as a
+        raw write (no version bump). Other ufuncs on Tensors are not supported."""
+        if method != "__call__":
+            return NotImplemented
+        out = kwargs.get("out")
+        if out is not None:
+            if any(isinstance(o, Tensor) for o in out):
+                return NotImplemented
+            return ufunc(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
+        op = _UFUNC_OPS.get(ufunc)
+        if op is None or kwargs or len(inputs) != 2:
+            return NotImplemented
+        return getattr(ag.ops, op)(*inputs)
 
     # comparisons and logic: no gradient, bool results
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
@@ -389,6 +582,13 @@ class Tensor:
     def clip(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         return ag.ops.clip(self, min, max)
 
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        """PyTorch's name of ``clip``."""
+        return ag.ops.clip(self, min, max)
+
+    def log10(self) -> Tensor:
+        return ag.ops.log10(self)
+
     def maximum(self, other: TensorLike) -> Tensor:
         return ag.ops.maximum(self, other)
 
@@ -420,6 +620,22 @@ class Tensor:
     def double(self) -> Tensor:
         return self.to(dtypes.float64)
 
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        """This tensor as int64 (a constant of the graph: no gradient flows through)."""
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32, as PyTorch's ``Tensor.int()`` (``int(t)`` still gives the
+        Python number of a one-element tensor)."""
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        """This tensor as bool (``bool(t)`` still gives the truth of a one-element tensor)."""
+        return self.to(dtypes.bool_)
+
     def cpu(self) -> Tensor:
         return self.to(device="cpu")
 
@@ -427,44 +643,144 @@ class Tensor:
         return self.to(device="cuda" if index is None else f"cuda:{index}")
 
     # --------------------------------------------------------------- reductions
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.sum(self, axis, keepdims)
+    # Each takes NumPy's names (axis, keepdims) and PyTorch's (dim, keepdim); see the ops.
+    def sum(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    ) -> Tensor:
+        return ag.ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.mean(self, axis, keepdims)
+    def mean(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    ) -> Tensor:
+        return ag.ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return ag.ops.var(self, axis, ddof, keepdims)
+    def var(
+        self,
+        axis: Axis = None,
+        ddof: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: Any = None,
+        correction: int | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """Variance: NumPy's ddof=0 by default, PyTorch's correction=1 when called with
+        ``dim=``, ``keepdim=``, ``correction=`` or ``unbiased=`` (see ``autograd.var``)."""
+        return ag.ops.var(
+            self,
+            axis,
+            ddof,
+            keepdims,
+            dim=dim,
+            keepdim=keepdim,
+            correction=correction,
+            unbiased=unbiased,
+        )
 
-    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return ag.ops.std(self, axis, ddof, keepdims)
+    def std(
+        self,
+        axis: Axis = None,
+        ddof: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: Any = None,
+        correction: int | None = None,
+        unbiased: bool | None = None,
+    ) -> Tensor:
+        """Standard deviation, with ``var``'s two conventions (see ``autograd.var``)."""
+        return ag.ops.std(
+            self,
+            axis,
+            ddof,
+            keepdims,
+            dim=dim,
+            keepdim=keepdim,
+            correction=correction,
+            unbiased=unbiased,
+        )
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.max(self, axis, keepdims)
+    def max(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: Any = None,
+    ) -> Any:
+        """Largest element over ``axis``; with ``dim=``, PyTorch's ``(values, indices)``."""
+        return ag.ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.min(self, axis, keepdims)
+    def min(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: Any = None,
+    ) -> Any:
+        """Smallest element over ``axis``; with ``dim=``, PyTorch's ``(values, indices)``."""
+        return ag.ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.logsumexp(self, axis, keepdims)
+    def logsumexp(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    ) -> Tensor:
+        return ag.ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.argmax(self, axis, keepdims)
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: Any = None,
+    ) -> Tensor:
+        return ag.ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.argmin(self, axis, keepdims)
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: Any = None,
+    ) -> Tensor:
+        return ag.ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.any(self, axis, keepdims)
+    def any(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    ) -> Tensor:
+        return ag.ops.any(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ag.ops.all(self, axis, keepdims)
+    def all(
+        self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    ) -> Tensor:
+        return ag.ops.all(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ag.ops.softmax(self, axis)
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return ag.ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ag.ops.log_softmax(self, axis)
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return ag.ops.log_softmax(self, axis, dim=dim)
+
+    def histogram(
+        self,
+        bins: Any = 100,
+        *,
+        range: tuple[float, float] | None = None,
+        weight: Any = None,
+        density: bool = False,
+    ) -> Any:
+        """PyTorch's ``histogram``: ``(hist, bin_edges)``, no gradient (see
+        ``autograd.histogram``)."""
+        return ag.ops.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        """Indices drawn with these weights (see ``autograd.multinomial``)."""
+        return ag.random.multinomial(self, num_samples, replacement, generator=generator)
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -474,12 +790,32 @@ class Tensor:
         """Alias of ``reshape``."""
         return ag.ops.reshape(self, shape_args(shape))
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        return ag.ops.flatten(self, start_axis, end_axis)
+    def flatten(
+        self,
+        start_axis: int = 0,
+        end_axis: int = -1,
+        *,
+        start_dim: int | None = None,
+        end_dim: int | None = None,
+    ) -> Tensor:
+        return ag.ops.flatten(self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim)
 
-    def transpose(self, axis0: int = -2, axis1: int = -1) -> Tensor:
+    def transpose(
+        self, axis0: int = -2, axis1: int = -1, *, dim0: int | None = None, dim1: int | None = None
+    ) -> Tensor:
         """Swap two axes (the last two by default)."""
-        return ag.ops.transpose(self, axis0, axis1)
+        return ag.ops.transpose(self, axis0, axis1, dim0=dim0, dim1=dim1)
+
+    def t(self) -> Tensor:
+        """PyTorch's ``t()``: a matrix transposed; 0-d and 1-d tensors are returned as they
+        are."""
+        ndim = self.data.ndim
+        if ndim > 2:
+            raise ShapeError(
+                f"t: expects a tensor with at most 2 axes, this one has shape {self.shape}; use "
+                f".mT or .transpose(dim0, dim1)"
+            )
+        return self if ndim < 2 else ag.ops.transpose(self, 0, 1)
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         return ag.ops.permute(self, shape_args(axes))
@@ -494,11 +830,11 @@ class Tensor:
         """The last two axes swapped (a batch of matrices transposed)."""
         return ag.ops.transpose(self, -2, -1)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        return ag.ops.squeeze(self, axis)
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        return ag.ops.squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis: int) -> Tensor:
-        return ag.ops.unsqueeze(self, axis)
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        return ag.ops.unsqueeze(self, axis, dim=dim)
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         return ag.ops.expand(self, shape_args(shape))
@@ -510,6 +846,35 @@ class Tensor:
         return ag.ops.split(self, indices_or_sections, axis)
 
 
+class SizeInt(int):
+    """What ``Tensor.size`` gives: the number of elements, a true ``int`` (NumPy's ``a.size``:
+    ``x.size == 6``, ``x.size // n``, ``range(x.size)``), that can also be called as PyTorch's
+    ``size()``: ``x.size()`` is the shape (a tuple) and ``x.size(i)`` the length of axis i
+    (negative i counts from the end)."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> SizeInt:
+        self = super().__new__(cls, n)
+        self.shape = tuple(shape)
+        return self
+
+    def __call__(self, dim: Any = None) -> Any:
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        i = dim.__index__()
+        if not -ndim <= i < ndim:
+            raise IndexError(
+                f"size: axis {i} is out of range for a tensor with {ndim} dims (valid: "
+                f"{-ndim} to {ndim - 1})"
+            )
+        return self.shape[i]
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # type: ignore[override]
+        return (int(self), self.shape)
+
+
 _new = object.__new__
 
 
@@ -517,9 +882,178 @@ def _make(data: Any, grad_fn: Function | None) -> Tensor:
     """A tensor for an op result (no conversion, no checks: the fast path of every op)."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
+    t._version = 0
+    t._base = None
     t._requires_grad = grad_fn is not None
     t._hooks = None
     t.name = None
     return t
+
+
+# ------------------------------------------------------------------- in-place writes
+# Versions. Every in-place write the library makes (the in-place methods and operators,
+# optimizer steps, zero_grad, clipping, running statistics, nn.init) bumps the tensor's
+# ``_version``; a node that saved its inputs remembers their versions, and backward refuses
+# to run on changed values. Tensors that share data through ``detach()`` (or ``Tensor(t)``)
+# share the counter of the tensor they came from (``_base``): a leaf is held directly, a
+# result of a recorded op weakly, so a detached loss kept for logging does not keep its graph
+# alive. Writes into raw ``.data`` arrays bump nothing: they are the user's responsibility.
+
+
+class Overwritten:
+    """What a node keeps instead of its saved buffers once its saved output has been changed
+    in place (through a tensor that shares its data): backward through it raises."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _shared_base(t: Tensor) -> Any:
+    """What a tensor sharing ``t``'s data keeps to share its version counter (see above)."""
+    base = t._base
+    if base is not None:
+        return base
+    return t if t.grad_fn is None else ref(t)
+
+
+def saved_version(t: Tensor) -> int:
+    """The version a node records for a saved tensor: its own, or, for a tensor that shares a
+    leaf's data, the leaf's (which every write through either of them bumps)."""
+    base = t._base
+    if base is None or base.__class__ is ReferenceType:
+        return t._version
+    return base._version
+
+
+def bump_version(t: Tensor) -> None:
+    """Count an in-place change of ``t``'s data (and of the tensor it shares its data with)."""
+    t._version += 1
+    base = t._base
+    if base is None:
+        return
+    if base.__class__ is ReferenceType:
+        base = base()
+        if base is None:
+            return
+        node = base.grad_fn
+        if node is not None and node.save_output and node.saved.__class__ is tuple:
+            node.saved = Overwritten(
+                f"the output of {node.name} (shape {base.shape}, {base.dtype}) was changed in "
+                f"place through a tensor that shares its data (made by detach()) after the "
+                f"forward that computed it"
+            )
+    base._version += 1
+
+
+def _check_grad(t: Tensor, grad: Any) -> None:
+    """A gradient assigned to ``t.grad`` must fit ``t`` (PyTorch checks at assignment too)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type "
+            f"{type(grad).__name__}"
+        )
+    if grad.data.shape != t.data.shape:
+        raise ShapeError(
+            f"assigned grad has data of a different size: the gradient has shape {grad.shape}, "
+            f"the tensor has shape {t.shape}"
+        )
+    if grad.data.dtype != t.data.dtype:
+        raise DTypeError(
+            f"assigned grad has data of a different type: the gradient is {grad.dtype}, the "
+            f"tensor is {t.dtype}"
+        )
+    if grad.device != t.device:
+        raise DeviceError(
+            f"assigned grad has data located on a different device: the gradient is on "
+            f"{grad.device}, the tensor on {t.device}"
+        )
+
+
+def _check_inplace(t: Tensor, op: str, other: Any = None) -> None:
+    """Refuse an in-place write that the graph would need to record."""
+    if t.grad_fn is not None:
+        raise GraphError(
+            f"{op}: in-place operations on the result of a recorded operation (this tensor was "
+            f"made by {t.grad_fn.name}) are not supported: its graph may still need the old "
+            f"value. Use the out-of-place form instead (y = y + z, y = y.clip(...))."
+        )
+    if _mode.enabled:
+        if t._requires_grad:
+            raise GraphError(
+                f"{op}: a leaf Variable that requires grad is being used in an in-place "
+                f"operation. Update it under `with autograd.no_grad():` (as optimizers do)."
+            )
+        if isinstance(other, Tensor) and other._requires_grad:
+            raise GraphError(
+                f"{op}: the operand requires grad, but in-place operations are not recorded in "
+                f"the graph; use the out-of-place form (x = x + y) so that gradients reach it"
+            )
+
+
+def _inplace_operator(t: Tensor, other: Any, op: str, symbol: str) -> Tensor:
+    """``t += other`` and friends: in place where nothing needs recording, otherwise the
+    recorded out-of-place result (which Python binds to the name)."""
+    if t.grad_fn is not None or (
+        _mode.enabled
+        and not t._requires_grad
+        and isinstance(other, Tensor)
+        and other._requires_grad
+    ):
+        return getattr(ag.ops, op)(t, other)
+    _check_inplace(t, symbol)
+    return _write(t, symbol, getattr(ag.ops, op)(t, other))
+
+
+def _scaled(t: Tensor, other: Any, alpha: Any) -> Any:
+    """``alpha * other`` for add_/sub_ (lists take t's dtype, as operands of t would)."""
+    if alpha == 1:
+        return other
+    if not isinstance(other, (Tensor, int, float, bool)):
+        other = ag.operands.as_tensor(other, like=t)
+    return other * alpha
+
+
+def _write(t: Tensor, op: str, result: Tensor) -> Tensor:
+    """Write ``result`` (computed out of place) into t's array, as PyTorch's rules allow: the
+    shape must stay t's (other operands broadcast to it, not t to theirs), and the dtype must
+    be castable within its kind (an int tensor cannot take a float result)."""
+    value = result.data
+    if value.shape != t.data.shape:
+        raise ShapeError(
+            f"{op}: output with shape {t.shape} doesn't match the broadcast shape "
+            f"{tuple(value.shape)}: an in-place operation keeps the tensor's shape"
+        )
+    if value.dtype != t.data.dtype and not np.can_cast(value.dtype, t.data.dtype, "same_kind"):
+        raise DTypeError(
+            f"{op}: result type {value.dtype} can't be cast to the desired output type "
+            f"{t.dtype}; convert first (x = x.to(autograd.{value.dtype}) or out of place)"
+        )
+    data = writable_data(t)
+    with device_guard(data):
+        data[...] = value
+    bump_version(t)
+    return t
+
+
+# ``ndarray (op) Tensor``: the ufunc NumPy calls for each operator, and the op it means
+_UFUNC_OPS = {
+    np.add: "add",
+    np.subtract: "sub",
+    np.multiply: "mul",
+    np.true_divide: "div",
+    np.power: "pow",
+    np.matmul: "matmul",
+    np.equal: "eq",
+    np.not_equal: "ne",
+    np.less: "lt",
+    np.less_equal: "le",
+    np.greater: "gt",
+    np.greater_equal: "ge",
+    np.bitwise_and: "logical_and",
+    np.bitwise_or: "logical_or",
+    np.bitwise_xor: "logical_xor",
+}

@@ -17,7 +17,7 @@ Inside your own hypothesis tests, use the strategies with ``@given`` and call
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 try:
@@ -40,6 +40,7 @@ __all__ = [
     "axes",
     "broadcastable_shapes",
     "check_gradients",
+    "extreme_values",
     "float_dtypes",
     "fuzz_gradients",
     "shapes",
@@ -47,26 +48,74 @@ __all__ = [
 ]
 
 
+EMPTY_ODDS = 8  # about one drawn shape in EMPTY_ODDS gets a size-0 axis (allow_empty)
+
+
 def shapes(
-    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+    min_dims: int = 0,
+    max_dims: int = 3,
+    min_side: int = 1,
+    max_side: int = 4,
+    allow_empty: bool = True,
 ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Array shapes, including 0-d and size-1 axes."""
-    return hnp.array_shapes(
+    """Array shapes, including 0-d and size-1 axes, and (``allow_empty``, about one shape in
+    ``EMPTY_ODDS``) shapes with a size-0 axis, where ops must give NumPy's and PyTorch's empty
+    results or a clear error."""
+    base = hnp.array_shapes(
         min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+    if not allow_empty or min_side == 0 or max_dims == 0:
+        return base
+    return st.tuples(base, st.integers(0, EMPTY_ODDS - 1), st.integers(0, max_dims - 1)).map(
+        _emptied
     )
 
 
+def _emptied(drawn: tuple[tuple[int, ...], int, int]) -> tuple[int, ...]:
+    shape, roll, axis = drawn
+    if roll != EMPTY_ODDS - 1 or not shape:  # shrinking (towards roll 0) leaves shapes whole
+        return shape
+    return tuple(0 if i == axis % len(shape) else n for i, n in enumerate(shape))
+
+
 def broadcastable_shapes(
-    num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+    num_shapes: int = 2,
+    min_dims: int = 0,
+    max_dims: int = 3,
+    min_side: int = 1,
+    max_side: int = 4,
+    allow_empty: bool = True,
 ) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
-    """Tuples of ``num_shapes`` shapes that broadcast together (NumPy rules)."""
-    return hnp.mutually_broadcastable_shapes(
+    """Tuples of ``num_shapes`` shapes that broadcast together (NumPy rules); with
+    ``allow_empty``, about one tuple in ``EMPTY_ODDS`` has a size-0 axis in its broadcast
+    shape (each shape has 0 or 1 there)."""
+    base = hnp.mutually_broadcastable_shapes(
         num_shapes=num_shapes,
         min_dims=min_dims,
         max_dims=max_dims,
         min_side=min_side,
         max_side=max_side,
     ).map(lambda b: b.input_shapes)
+    if not allow_empty or min_side == 0 or max_dims == 0:
+        return base
+    return st.tuples(base, st.integers(0, EMPTY_ODDS - 1), st.integers(0, max_dims - 1)).map(
+        _emptied_together
+    )
+
+
+def _emptied_together(
+    drawn: tuple[tuple[tuple[int, ...], ...], int, int],
+) -> tuple[tuple[int, ...], ...]:
+    shapes_, roll, axis = drawn
+    ndim = max(len(s) for s in shapes_)
+    if roll != EMPTY_ODDS - 1 or ndim == 0:
+        return shapes_
+    k = axis % ndim  # an axis of the broadcast shape, counted from the left
+    out = []
+    for s in shapes_:
+        pos = len(s) - (ndim - k)
+        out.append(tuple(0 if i == pos and n != 1 else n for i, n in enumerate(s)))
+    return tuple(out)
 
 
 def axes(
@@ -91,15 +140,34 @@ def float_dtypes() -> st.SearchStrategy[np.dtype]:
     return st.sampled_from([dtypes.float32, dtypes.float64])
 
 
+def extreme_values(dtype: Any = dtypes.float64) -> list[float]:
+    """Finite values at the edges of a floating dtype, for forward and backward checks (not
+    for finite differences): +-0, the smallest subnormal and normal magnitudes, 1e-8 and 1e8,
+    the square root of the largest value (its square is still finite) and the largest, each
+    with both signs, and the kinks of the built-in ops (0, 1, -1, 0.5)."""
+    info = np.finfo(dtypes.as_dtype(dtype))
+    magnitudes = [
+        float(info.smallest_subnormal),
+        float(info.tiny),
+        1e-8,
+        1e8,
+        float(np.sqrt(info.max)),
+        float(info.max),
+    ]
+    return [0.0, -0.0, 1.0, -1.0, 0.5, *magnitudes, *(-m for m in magnitudes)]
+
+
 def arrays(
     shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
     dtype: Any = dtypes.float64,
     min_value: float = -3.0,
     max_value: float = 3.0,
     min_magnitude: float = 0.0,
+    special: Sequence[float] = (),
 ) -> st.SearchStrategy[np.ndarray]:
     """NumPy arrays with finite values in [min_value, max_value], and |value| >= min_magnitude
-    (to keep away from a kink or pole at 0)."""
+    (to keep away from a kink or pole at 0); ``special`` values (e.g. ``extreme_values()``,
+    or a function's kinks) are drawn too, wherever they lie."""
     dtype = dtypes.as_dtype(dtype)
     intervals = [(min_value, max_value)]
     if min_magnitude > 0:  # [min, -m] and [m, max], drawn directly (no filtering)
@@ -115,13 +183,13 @@ def arrays(
             raise ValueError(
                 f"arrays: no value in [{min_value}, {max_value}] has magnitude >= {min_magnitude}"
             )
-    elements = st.one_of(
-        *(
-            st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=dtype.itemsize * 8)
-            for lo, hi in intervals
-        )
-    )
-    return hnp.arrays(dtype, shape, elements=elements)
+    options = [
+        st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=dtype.itemsize * 8)
+        for lo, hi in intervals
+    ]
+    if special:
+        options.append(st.sampled_from([float(dtype.type(v)) for v in special]))
+    return hnp.arrays(dtype, shape, elements=st.one_of(*options))
 
 
 def tensors(

@@ -8,7 +8,8 @@
 What is drawn. The graph is walked back from the roots along ``grad_fn.edges`` with a queue,
 never recursively. Each op is a node labelled by what it does (``matmul``, ``sum(axis=1)``,
 ``getitem[:, 0]``); each tensor is a record, drawn once however often it is used: parameters
-(leaves that require grad) blue, constants grey and dashed, the roots green. A 0-d tensor shows
+(leaves that require grad) blue, inputs (tensors that do not: data, targets, masks) grey,
+number constants grey and dashed, the roots green. A 0-d tensor shows
 its value and gradient as micrograd does; a larger one its name, shape, dtype and a summary of
 its values and gradient (small tensors in full, large ones as min / mean / max). A gradient
 that has not been computed reads "not computed", never 0. NaN and Inf are counted and drawn red.
@@ -16,12 +17,14 @@ that has not been computed reads "not computed", never 0. NaN and Inf are counte
 The graph does not keep intermediate results (backward needs only some, and only until it
 runs), so an op node stands for its result, except for the tensors you hold: the roots you pass
 (pass intermediate tensors too, to see them) and tensors that ``retain_grad()``. Those are drawn
-as records after their op. A constant operand is drawn with its value while its op keeps it for
-backward, otherwise as a "constant" stub.
+as records after their op. Constant operands are drawn with their values, also after
+backward (ops keep them in ``constant_operands``), and so are the arrays an op holds as inputs
+(``held_inputs()``: the targets of ``cross_entropy``).
 
 Modules. Ops recorded inside ``autograd.scope(label)`` blocks (``nn.Module`` opens one per call,
-labelled with the module's qualified name) are drawn inside a box with that label; nested scopes
-nest. ``collapse=`` draws chosen scopes as a single node that lists the parameters inside.
+labelled with the module's qualified name and its class, ``layers.0: Linear(784 -> 256)``) are
+drawn inside a box with that label; nested scopes nest. ``collapse=`` draws chosen scopes as a
+single node that lists the parameters inside.
 
 Only rendering needs Graphviz's ``dot`` program: the DOT source (``graph.source``,
 ``save("graph.dot")``) and ``print_graph`` work without it.
@@ -44,7 +47,7 @@ from .backend import backend_of, device_guard
 from .errors import ArraygradError
 from .function import Function
 from .hooks import RetainGrad
-from .tensor import Tensor
+from .tensor import Tensor, _make
 from .text import num
 
 if TYPE_CHECKING:
@@ -54,11 +57,15 @@ __all__ = ["DEFAULT_MAX_NODES", "GraphvizNotFoundError", "draw_graph", "print_gr
 
 DEFAULT_MAX_NODES = 500  # ops and leaves; a bigger picture is slow to lay out and hard to read
 IN_FULL = 8  # tensors with at most this many elements are shown in full
+# Picture widths in points, for the choice of direction: a notebook's, a rank's drawn left to
+# right (a node and the space after it), a node's side by side.
+NOTEBOOK_WIDTH, RANK_WIDTH, NODE_WIDTH = 1100, 115, 140
 
 # Fill colours by kind of node (tests read them back from the SVG).
 COLORS = {
     "parameter": "#cfe2f3",  # leaves that require grad
-    "constant": "#eeeeee",  # leaves that do not (data, labels, numbers)
+    "input": "#eeeeee",  # tensors that do not (data, targets), drawn solid
+    "constant": "#eeeeee",  # numbers, drawn dashed
     "result": "#ffffff",  # intermediate results you hold (retain_grad, extra roots)
     "output": "#d9ead3",  # the roots you draw
     "op": "#fff2cc",
@@ -91,7 +98,7 @@ def draw_graph(
     show_values: bool = True,
     show_grads: bool = True,
     show_shapes: bool = True,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     collapse: bool | str | Iterable[str] = False,
 ) -> graphviz.Digraph:
@@ -101,7 +108,8 @@ def draw_graph(
     text, and ``.save(path)`` writes the format the extension names (``.svg``, ``.png``,
     ``.pdf``; ``.dot`` or ``.gv`` for the source). ``show_values``, ``show_grads`` and
     ``show_shapes`` choose what tensor records show; ``rankdir`` is Graphviz's direction
-    (``"LR"`` left to right, ``"TB"`` top to bottom).
+    (``"LR"`` left to right, ``"TB"`` top to bottom); by default (None) left to right where
+    the picture then fits a notebook's width, else top to bottom (a long chain of layers).
 
     ``max_nodes`` caps the ops and leaves drawn (None: no cap); the ones nearest the roots are
     kept and one node says what was left out.
@@ -113,19 +121,32 @@ def draw_graph(
     Parameters used only inside a collapsed scope are listed in its node.
     """
     _check_roots("draw_graph", roots, max_nodes)
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    check_rankdir("draw_graph", rankdir)
     rule = _collapse_rule(collapse)
     walk = _Walk(roots, max_nodes)
     drawing = _Drawing(walk, rule, show_values, show_grads, show_shapes)
-    graph = _graph_class()(
+    lines = drawing.lines()
+    graph = new_graph(rankdir or drawing.rankdir())
+    graph.body.extend(lines)
+    return graph
+
+
+def check_rankdir(fn: str, rankdir: str | None) -> None:
+    if rankdir not in (None, "LR", "RL", "TB", "BT"):
+        raise ValueError(
+            f"{fn}: rankdir must be 'LR', 'RL', 'TB', 'BT' or None (chosen by the graph's "
+            f"shape), got {rankdir!r}"
+        )
+
+
+def new_graph(rankdir: str) -> graphviz.Digraph:
+    """An empty picture with the attributes all of arraygrad's pictures share."""
+    return _graph_class()(
         name="arraygrad",
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "height": "0.3"},
         edge_attr={"arrowsize": "0.7"},
     )
-    graph.body.extend(drawing.lines())
-    return graph
 
 
 def print_graph(
@@ -368,6 +389,8 @@ class _Drawing:
         self.modules: dict[tuple[str, ...], _Module] = {}  # collapsed scopes
         self.constant_ids: dict[int, str] = {}  # tensor constants (by id), drawn once each
         self.ends: dict[Any, str] = {}  # op or leaf -> the node that its users link from
+        self.heads: dict[Function, str] = {}  # op -> its node (or its collapsed scope's)
+        self.pairs: list[tuple[str, str]] = []  # the edges drawn, (tail, head)
         self.once: set[str] = set()  # nodes whose edges are drawn once each
         self.linked: set[tuple[str, str]] = set()
         self.more_id: str | None = None  # the node that says what max_nodes left out
@@ -406,11 +429,39 @@ class _Drawing:
             self.add(m.path[:-1], m.statement(self.show))
         return self.nest() + self.edges
 
+    def rankdir(self) -> str:
+        """``"LR"`` unless the picture would then be much wider than a notebook (a long chain
+        of layers) and top to bottom narrower: ``"TB"``. The depth is the longest path of the
+        drawn edges, the breadth the most nodes at one depth."""
+        after: dict[str, list[str]] = {}
+        waiting: dict[str, int] = {}  # edges into each node not yet counted (Kahn's algorithm)
+        for tail, head in self.pairs:
+            after.setdefault(tail, []).append(head)
+            waiting[head] = waiting.get(head, 0) + 1
+            waiting.setdefault(tail, 0)
+        ready = [n for n, k in waiting.items() if k == 0]
+        depth = dict.fromkeys(ready, 0)
+        while ready:
+            node = ready.pop()
+            for head in after.get(node, ()):
+                depth[head] = max(depth.get(head, 0), depth[node] + 1)
+                waiting[head] -= 1
+                if waiting[head] == 0:
+                    ready.append(head)
+        ranks = 1 + max(depth.values(), default=0)
+        per_rank: dict[int, int] = {}
+        for d in depth.values():
+            per_rank[d] = per_rank.get(d, 0) + 1
+        breadth = max(per_rank.values(), default=1)
+        wide, tall = ranks * RANK_WIDTH, breadth * NODE_WIDTH  # points, roughly
+        return "LR" if wide <= NOTEBOOK_WIDTH or wide <= tall else "TB"
+
     def link(self, tail: str, head: str, style: str = "") -> None:
         if tail in self.once or head in self.once:  # a collapsed scope or the summary
             if tail == head or (tail, head) in self.linked:
                 return
             self.linked.add((tail, head))
+        self.pairs.append((tail, head))
         self.edges.append(f"\t{tail} -> {head}{style}\n")
 
     def op(self, fn: Function) -> None:
@@ -424,14 +475,14 @@ class _Drawing:
         else:
             head = module.id
             module.ops.append(op_label(fn))
-        self.ends[fn] = head
+        self.ends[fn] = self.heads[fn] = head
         t = walk.results.get(fn)
         if t is not None and (module is None or id(t) in walk.roots):
             kind = "output" if id(t) in walk.roots else "result"
             tid = self.ends[fn] = self.new_id()
             self.add(() if kind == "output" else fn.scope, self.tensor(tid, t, kind))
             self.link(head, tid)
-        inputs = fn.inputs if len(fn.inputs) == len(fn.edges) else None
+        constants = fn.constant_operands
         for i, e in enumerate(fn.edges):
             if e is not None:
                 if e in self.ends:
@@ -443,23 +494,30 @@ class _Drawing:
                         self.once.add(self.more_id)
                     self.link(self.more_id, head, style=" [style=dashed]")
                 continue
-            value = _UNKNOWN if inputs is None else inputs[i]
+            value = constants[i]
             if isinstance(value, Tensor):  # drawn once, outside any scope: an input
-                cid = self.constant_ids.get(id(value))
-                if cid is None:
-                    cid = self.constant_ids[id(value)] = self.new_id()
-                    self.add((), self.tensor(cid, value, "constant"))
-                self.link(cid, head)
-            elif module is None:  # a number, or a constant the op did not keep
+                self.link(self.input(value), head)
+            elif module is None:  # a number (inside a collapsed scope: not drawn)
                 cid = self.new_id()
                 self.add(fn.scope, self.number(cid, value))
                 self.link(cid, head)
+        for name, array in fn.held_inputs().items():
+            self.link(self.input(_make(array, None), name, key=id(array)), head)
+
+    def input(self, t: Tensor, name: str | None = None, key: int | None = None) -> str:
+        """The record of an input (a tensor that does not require grad), drawn once."""
+        key = id(t) if key is None else key
+        cid = self.constant_ids.get(key)
+        if cid is None:
+            cid = self.constant_ids[key] = self.new_id()
+            self.add((), self.tensor(cid, t, "input", name))
+        return cid
 
     def leaf(self, t: Tensor) -> str:
         """Draw a leaf of the graph (or list it in the collapsed node that uses it)."""
         users = self.consumers.get(id(t), [])
         is_root = id(t) in self.walk.roots
-        kind = "parameter" if t.requires_grad else "constant"
+        kind = "parameter" if t.requires_grad else "input"
         if kind == "parameter" and users and not is_root:
             modules = {self.collapsed.get(fn.scope) for fn in users}
             if len(modules) == 1 and None not in modules:
@@ -476,7 +534,7 @@ class _Drawing:
                     k += 1
                 path = path[:k]
         nid = self.new_id()
-        if kind == "constant":
+        if kind == "input":
             self.constant_ids[id(t)] = nid
         self.add(path, self.tensor(nid, t, kind))
         return nid
@@ -485,13 +543,14 @@ class _Drawing:
         path = self.collapsed.get(fn.scope)
         return fn.scope if path is None else path[:-1]
 
-    def tensor(self, nid: str, t: Tensor, kind: str) -> str:
-        """The statement of a tensor record."""
+    def tensor(self, nid: str, t: Tensor, kind: str, name: str | None = None) -> str:
+        """The statement of a tensor record (``name`` for one that has none of its own)."""
         show_values, show_grads, show_shapes = self.show
         data = t.data
         cells: list[str] = []  # HTML cells, one row each (a column for 0-d tensors)
-        if t.name:
-            cells.append(f"<b>{_html(t.name)}</b>")
+        name = t.name or name
+        if name:
+            cells.append(f"<b>{_html(name)}</b>")
         if show_shapes and data.ndim:
             cells.append(_html(_tensor_header(t)))
         bad = False
@@ -519,8 +578,8 @@ class _Drawing:
         return f"\t{nid} [label={label} {attrs}]\n"
 
     def number(self, nid: str, value: Any) -> str:
-        """The statement of a constant operand that is not a tensor (or is not known)."""
-        if value is _UNKNOWN or not self.show[0]:
+        """The statement of a constant operand that is not a tensor."""
+        if not self.show[0]:
             text = "constant"
         else:
             text = num(value) if isinstance(value, (int, float, np.generic)) else str(value)
@@ -559,8 +618,8 @@ class _Drawing:
             if path:
                 out.append(
                     f"{indent}subgraph cluster_{number[path]} {{\n"
-                    f'{indent}\tlabel={_quote(path[-1])} labeljust=l style="rounded,dashed" '
-                    f'color="#888888" fontcolor="#444444"\n'
+                    f"{indent}\tlabel={_quote(scope_label(path[-1]))} labeljust=l "
+                    f'style="rounded,dashed" color="#888888" fontcolor="#444444"\n'
                 )
                 stack.append((False, path))
             out.extend(indent + s for s in self.buckets.get(path, ()))
@@ -569,7 +628,12 @@ class _Drawing:
 
 
 OP_STYLE = f'shape=ellipse style=filled fillcolor="{COLORS["op"]}" margin="0.05,0.02"'
-_UNKNOWN = object()  # a constant operand that its op did not keep
+
+
+def scope_label(label: str) -> str:
+    """A scope's label with its display label, if it has one: ``layers.0: Linear(4 -> 3)``."""
+    display = getattr(label, "display", None)
+    return f"{label}: {display}" if display else str(label)
 
 
 def _cell(lines: list[str], bad: bool, prefix: str) -> str:
@@ -593,7 +657,11 @@ class _Module:
         kinds = list(dict.fromkeys(self.ops))
         ops = ", ".join(kinds[:4]) + (", ..." if len(kinds) > 4 else "")
         n = len(self.ops)
-        rows = [f"<b>{_html(label)}</b>", _html(f"{n} op{'s' * (n != 1)}: {ops}")]
+        rows = [f"<b>{_html(label)}</b>"]
+        display = getattr(label, "display", None)
+        if display:
+            rows.append(f"<i>{_html(display)}</i>")
+        rows.append(_html(f"{n} op{'s' * (n != 1)}: {ops}"))
         bad = False
         for p in self.params:
             name = p.name or "parameter"
@@ -628,32 +696,39 @@ def _text_lines(walk: _Walk, show_values: bool, show_grads: bool, show_shapes: b
     def describe(t: Tensor) -> str:
         return _text_info(t, show_values, show_grads, show_shapes)
 
+    def input_ref(t: Tensor, key: int) -> str:
+        r = constant_refs.get(key)
+        if r is None:
+            r = constant_refs[key] = name_of(t)
+            rows.append((f"{r} = input", describe(t), ""))
+        return r
+
     for node in walk.order:
         if isinstance(node, Tensor):
             r = ref[node] = name_of(node)
-            kind = "parameter" if node.requires_grad else "constant"
-            if kind == "constant":
+            kind = "parameter" if node.requires_grad else "input"
+            if kind == "input":
                 constant_refs[id(node)] = r
             rows.append((f"{r} = {kind}", describe(node), ""))
             continue
         fn = node
-        inputs = fn.inputs if len(fn.inputs) == len(fn.edges) else None
+        constants = fn.constant_operands
         args = []
         for i, e in enumerate(fn.edges):
             if e is not None:
                 args.append(ref.get(e, "..."))
                 continue
-            value = _UNKNOWN if inputs is None else inputs[i]
+            value = constants[i]
             if isinstance(value, Tensor):
-                r = constant_refs.get(id(value))
-                if r is None:
-                    r = constant_refs[id(value)] = name_of(value)
-                    rows.append((f"{r} = constant", describe(value), ""))
-                args.append(r)
-            elif value is _UNKNOWN or not show_values:
+                args.append(input_ref(value, id(value)))
+            elif not show_values:
                 args.append("constant")
             else:
                 args.append(num(value) if isinstance(value, (int, float, np.generic)) else "?")
+        for key, array in fn.held_inputs().items():
+            held = _make(array, None)
+            held.name = key
+            args.append(f"{key}={input_ref(held, id(array))}")
         name, detail = _op_parts(fn)
         if fn.name in INFIX and len(args) == 2:
             code = f"{args[0]} {name} {args[1]}"

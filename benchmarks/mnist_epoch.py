@@ -11,7 +11,8 @@ epoch on 48,000 images in batches of 128 (375 steps):
   as ``optim`` does (without it, the running averages of dead units decay into subnormals
   and the epochs of a plain NumPy loop slow down threefold);
 * PyTorch CPU (when installed, ``pip install torch==2.13.0``) with as many threads as NumPy's
-  BLAS uses.
+  BLAS uses: the count of ``nn.train.threads`` (the cores other processes leave free,
+  ``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
 
 The images are random float32 values in [0, 1) of MNIST's size (the time of dense layers
 does not depend on the values), so the script needs no download. Each contestant runs its
@@ -30,11 +31,12 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from nn_step import numpy_threads, steady_malloc  # benchmarks/ is on sys.path
+from nn_step import steady_malloc  # benchmarks/ is on sys.path
 
 import autograd as ag
 import nn
 import optim
+from nn.train.threads import limit_blas_threads
 from optim.optimizer import FLUSH_SUBNORMALS_EVERY
 
 SIZES = (784, 256, 128, 10)
@@ -172,10 +174,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=4, help="timed epochs per contestant")
     parser.add_argument("--system-malloc", action="store_true", help="see benchmarks/nn_step.py")
+    parser.add_argument(
+        "--blas-threads", type=int, default=None, metavar="N", help="threads of NumPy's BLAS"
+    )
     args = parser.parse_args()
+    with limit_blas_threads(args.blas_threads) as blas_threads:
+        print(f"BLAS threads: {blas_threads or 'as they were (threadpoolctl not installed)'}")
+        run(args, blas_threads or os.cpu_count() or 1)
+
+
+def run(args: argparse.Namespace, threads: int) -> None:
     steady = False if args.system_malloc else steady_malloc()
     x, y = make_data()
-    threads = numpy_threads() or os.cpu_count() or 1
     pair = {"raw NumPy": numpy_epoch_fn(x, y), "arraygrad": arraygrad_epoch_fn(x, y)}
     print(
         f"One epoch: {N_TRAIN} images, batch {BATCH} ({-(-N_TRAIN // BATCH)} steps), "

@@ -14,6 +14,9 @@ forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
 * PyTorch (if installed), CPU, with as many threads as NumPy's BLAS uses: the usual
   ``zero_grad(set_to_none) / F.cross_entropy / backward / p -= lr * p.grad`` step.
 
+BLAS threads: the count of ``nn.train.threads`` (the cores other processes leave free,
+``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
+
 All three start from the same weights; two steps of each are checked against NumPy's (losses
 and updated weights) before timing. For the timing, the NumPy step then works on the model's
 own arrays (weights, inputs, labels; both steps update the weights in place, by the same
@@ -52,6 +55,7 @@ import numpy as np
 import autograd as ag
 import nn
 from nn import functional as F
+from nn.train.threads import limit_blas_threads
 
 try:
     import torch
@@ -61,16 +65,6 @@ except ImportError:  # PyTorch is optional: its column is skipped
 BATCH, SIZES, CLASSES = 128, (784, 256, 128), 10
 LR = 0.01
 SEED = 0
-
-
-def numpy_threads() -> int | None:
-    """How many threads NumPy's BLAS uses (None if threadpoolctl cannot tell)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return None
-    counts = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-    return max(counts) if counts else None
 
 
 def steady_malloc() -> bool:
@@ -173,11 +167,19 @@ def main() -> None:
     parser.add_argument(
         "--system-malloc", action="store_true", help="leave glibc's malloc settings alone"
     )
+    parser.add_argument(
+        "--blas-threads", type=int, default=None, metavar="N", help="threads of NumPy's BLAS"
+    )
     args = parser.parse_args()
+    with limit_blas_threads(args.blas_threads) as threads:
+        print(f"BLAS threads: {threads or 'as they were (threadpoolctl not installed)'}")
+        run(args, threads)
+
+
+def run(args: argparse.Namespace, threads: int | None) -> None:
     rounds, steps = (5, 5) if args.quick else (21, 10)
     steady = False if args.system_malloc else steady_malloc()
 
-    threads = numpy_threads()
     if torch is not None and threads is not None:
         torch.set_num_threads(threads)
 

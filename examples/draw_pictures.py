@@ -1,8 +1,10 @@
-"""Draw the README's two pictures of computation graphs, as SVG and PNG, into docs/images/.
+"""Draw the README's pictures of computation graphs into docs/images/.
 
 1. micrograd's neuron, o = tanh(x1 w1 + x2 w2 + b), with every value and gradient after
    backward (the intermediate results are named and retain their gradients, so they show).
 2. The 784-256-128-10 MLP with its cross-entropy loss, each module collapsed into one box.
+3. The neuron backpropagated step by step: an animated SVG (backprop.svg) made by
+   ``autograd.backward_steps``, which plays on GitHub, where no JavaScript runs.
 
     python examples/draw_pictures.py      # needs Graphviz's `dot` program
 """
@@ -40,6 +42,27 @@ def neuron() -> graphviz.Digraph:
     return ag.draw_graph(o)  # while the intermediate results are alive: the graph keeps none
 
 
+def neuron_steps() -> ag.stepper.BackwardSteps:
+    """The same neuron, recorded by backward_steps before any backward: the forward values
+    appear in topological order, then the gradients from o back to the weights."""
+    x1, x2 = _value(2.0, "x1"), _value(0.0, "x2")
+    w1, w2 = _value(-3.0, "w1"), _value(1.0, "w2")
+    b = _value(6.8813735870195432, "b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    o = n.tanh()
+    for t, name in ((x1w1, "x1*w1"), (x2w2, "x2*w2"), (s, "s"), (n, "n"), (o, "o")):
+        t.name = name
+        t.retain_grad()  # the graph then knows the tensors, so the steps use their names
+    return ag.backward_steps(o)
+
+
+def _value(x: float, name: str) -> ag.Tensor:
+    return ag.tensor(x, dtype=ag.float64, requires_grad=True, name=name)
+
+
 def mlp() -> graphviz.Digraph:
     """ISLR's MNIST network and its loss on a batch of 64 random images, before backward."""
     ag.manual_seed(0)
@@ -59,6 +82,8 @@ def main() -> None:
             path = IMAGES / f"{name}.{ext}"
             graph.save(path)
             print(f"wrote {path.relative_to(IMAGES.parent.parent)} ({path.stat().st_size:,} bytes)")
+    path = Path(neuron_steps().save(IMAGES / "backprop.svg"))
+    print(f"wrote {path.relative_to(IMAGES.parent.parent)} ({path.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Search ISLR's knobs of the MNIST network with scikit-learn's GridSearchCV.
 
 The grid crosses the number of hidden layers and their units, the ridge penalty λ, the
-learning rate and the dropout rate; each candidate is an ``nn.estimators.MLPClassifier``
+learning rate and the dropout rate; each candidate is an ``nn.train.estimators.MLPClassifier``
 trained with the book's recipe (RMSprop, batches of 128). The candidates are fitted in
 parallel by joblib (``--n-jobs`` local processes; see the README for a Dask or Ray cluster),
 and the table lists them from the lowest validation error. The best candidate is then
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, StratifiedKFold
 
-from nn.datasets import load_digits, load_mnist
-from nn.estimators import MLPClassifier, markdown_table, search_table
+from nn.train import load_digits, load_mnist
+from nn.train.estimators import MLPClassifier, markdown_table, search_table
 
 GRIDS: dict[str, dict[str, list[Any]]] = {
     "mnist": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import autograd as ag
 from autograd import Tensor
+from autograd.conversion import alias
 
 from .module import Module
 
@@ -52,11 +53,11 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """e^x / sum(e^x) along ``axis``."""
+    """e^x / sum(e^x) along ``axis`` (``dim``: PyTorch's name)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = alias("Softmax", "axis", axis, "dim", dim, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         return ag.softmax(x, self.axis)
@@ -66,11 +67,11 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis`` (``dim``: PyTorch's name)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = alias("LogSoftmax", "axis", axis, "dim", dim, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         return ag.log_softmax(x, self.axis)

@@ -58,7 +58,7 @@ class BatchNorm1d(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data = ag.zeros_like(self.num_batches_tracked).data
+            self.num_batches_tracked.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
@@ -68,8 +68,7 @@ class BatchNorm1d(Module):
             )
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            count = self.num_batches_tracked
-            count.data = (count + 1).data
+            self.num_batches_tracked.add_(1)  # in place, as the running statistics
             if momentum is None:  # the plain average of all batches so far
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(

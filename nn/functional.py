@@ -8,13 +8,13 @@ input's shape (no silent broadcasting of (N, 1) against (N,)).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import autograd as ag
 from autograd import Generator, Tensor
 from autograd.errors import ShapeError
-from autograd.ops.nn_ops import check_reduction
+from autograd.ops.nn_ops import binary_cross_entropy as binary_cross_entropy_op
+from autograd.ops.nn_ops import check_broadcasts, check_reduction, same_shape_target
 
 __all__ = [
     "batch_norm",
@@ -107,10 +107,10 @@ def batch_norm(
         var = (d * d).mean(axes, keepdims=True)
         y = d / (var + eps).sqrt()
         if running_mean is not None:
-            running_mean.data = _moving(running_mean, mean.detach().reshape(c), momentum)
+            _update_running(running_mean, mean.detach().reshape(c), momentum)
         if running_var is not None:
             unbiased = var.detach().reshape(c) * (n / (n - 1))
-            running_var.data = _moving(running_var, unbiased, momentum)
+            _update_running(running_var, unbiased, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
@@ -124,15 +124,17 @@ def batch_norm(
     return y
 
 
-def _moving(running: Tensor, batch: Tensor, momentum: float) -> Any:
-    """The data of (1 - momentum) * running + momentum * batch (no graph: both are constants)."""
-    return (running.detach() * (1.0 - momentum) + batch * momentum).data
+def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch, written into running's array
+    (references to it stay current; its version is bumped). No graph: both are constants."""
+    with ag.no_grad():
+        running.copy_(running.detach() * (1.0 - momentum) + batch * momentum)
 
 
 # ------------------------------------------------------------------------------- losses
 def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Squared error (x - target)^2, reduced."""
-    _check_same_shape("mse_loss", x, target)
+    target = same_shape_target("mse_loss", x, target)
     d = x - target
     return _reduce("mse_loss", d * d, reduction)
 
@@ -141,25 +143,7 @@ cross_entropy = ag.cross_entropy  # stable for logits of any magnitude; class we
 nll_loss = ag.nll_loss  # cross_entropy(x, t) == nll_loss(log_softmax(x), t)
 
 
-def binary_cross_entropy(
-    probs: Tensor, target: Tensor, weight: Any = None, reduction: str = "mean"
-) -> Tensor:
-    """-w [y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1].
-
-    As in PyTorch, each log is kept above -100 (p is clipped at e^-100), so p = 0 or 1 gives
-    a large finite loss. From logits, ``binary_cross_entropy_with_logits`` is exact."""
-    _check_same_shape("binary_cross_entropy", probs, target)
-    p = probs.detach()
-    if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
-        raise ValueError(
-            "binary_cross_entropy: the input must hold probabilities in [0, 1]; for logits "
-            "use binary_cross_entropy_with_logits"
-        )
-    floor = math.exp(-100.0)
-    log_p = ag.log(ag.clip(probs, min=floor))
-    log_q = ag.log(ag.clip(1.0 - probs, min=floor))
-    loss = -(target * log_p + (1.0 - target) * log_q)
-    return _reduce("binary_cross_entropy", _weighted(loss, weight), reduction)
+binary_cross_entropy = binary_cross_entropy_op  # PyTorch's clamps (logs >= -100, eps 1e-12)
 
 
 def binary_cross_entropy_with_logits(
@@ -177,7 +161,11 @@ def binary_cross_entropy_with_logits(
     overflow). ``weight`` scales each element, ``pos_weight`` the positive term (both
     broadcast against z, e.g. one value per class); d loss / dz = sigmoid(z) - y without them.
     """
-    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    name = "binary_cross_entropy_with_logits"
+    target = same_shape_target(name, logits, target)
+    weight = None if weight is None else check_broadcasts(name, "weight", weight, logits)
+    if pos_weight is not None:
+        pos_weight = check_broadcasts(name, "pos_weight", pos_weight, logits)
     softplus_neg = ag.softplus(-logits)
     if pos_weight is None:
         loss = (1.0 - target) * logits + softplus_neg
@@ -198,15 +186,6 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return loss.sum()
     return loss
-
-
-def _check_same_shape(op: str, x: Tensor, target: Any) -> None:
-    shape = getattr(target, "shape", None)
-    if shape is not None and tuple(shape) != x.shape:
-        raise ShapeError(
-            f"{op}: the target has shape {tuple(shape)} but the input has shape {x.shape}; "
-            f"they must match (reshape one of them, e.g. target.reshape({x.shape}))"
-        )
 
 
 def _check_probability(p: float) -> None:

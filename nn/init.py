@@ -21,6 +21,8 @@ import math
 import autograd as ag
 from autograd import Generator, Tensor
 from autograd.backend import device_guard
+from autograd.conversion import writable_data
+from autograd.tensor import bump_version
 
 __all__ = [
     "calculate_gain",
@@ -71,8 +73,10 @@ def normal_(
 
 def constant_(t: Tensor, value: float) -> Tensor:
     """Fill ``t`` with ``value``."""
-    with device_guard(t.data):
-        t.data[...] = value
+    data = writable_data(t)
+    with device_guard(data):
+        data[...] = value
+    bump_version(t)
     return t
 
 
@@ -153,6 +157,8 @@ def _draw_args(t: Tensor, generator: Generator | None) -> dict[str, object]:
 
 
 def _fill(t: Tensor, values: Tensor) -> Tensor:
-    with device_guard(t.data):
-        t.data[...] = values.data
+    data = writable_data(t)
+    with device_guard(data):
+        data[...] = values.data
+    bump_version(t)
     return t

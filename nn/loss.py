@@ -39,22 +39,66 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross-entropy of integer class targets (N,) given logits (N, C), with optional class
-    weights (C,); stable for logits of any magnitude."""
+    """Cross-entropy given logits (N, C), (C,) or (N, C, d1, ..., dk), of integer class
+    targets or class probabilities, with optional class weights (C,), ``ignore_index`` and
+    ``label_smoothing`` (PyTorch's semantics, see ``F.cross_entropy``); stable for logits of
+    any magnitude."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+        *,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(logits, target, self.weight, self.reduction)
+        return F.cross_entropy(
+            logits,
+            target,
+            self.weight,
+            self.reduction,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()] if super().extra_repr() else []
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(parts)
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of integer class targets (N,) given log-probabilities (N, C)."""
+    """Negative log-likelihood of integer class targets given log-probabilities (N, C), (C,)
+    or (N, C, d1, ..., dk), with optional class weights and ``ignore_index``."""
+
+    def __init__(
+        self, weight: Tensor | None = None, reduction: str = "mean", *, ignore_index: int = -100
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, log_probs: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(log_probs, target, self.weight, self.reduction)
+        return F.nll_loss(
+            log_probs, target, self.weight, self.reduction, ignore_index=self.ignore_index
+        )
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()] if super().extra_repr() else []
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
+        return ", ".join(parts)
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy given probabilities in [0, 1] (logs kept above -100)."""
+    """Binary cross-entropy given probabilities in [0, 1] (logs kept above -100, gradient
+    (p - y) / max(p (1 - p), 1e-12), as in PyTorch)."""
 
     def forward(self, probs: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(probs, target, self.weight, self.reduction)

@@ -163,6 +163,7 @@ class Module:
     def _set_path(self, path: str) -> None:
         object.__setattr__(self, "_path", path)
         self._scope.label = path or type(self).__name__
+        self._scope.display = _class_label(self)  # pictures show it beside the path
         for name in self._named:
             for registry in (self._parameters, self._buffers):
                 t = registry.get(name)
@@ -267,15 +268,22 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (``grad = None``, as PyTorch does by
-        default): the next backward stores fresh ones instead of adding to them."""
-        for p in self._parameters.values():
-            if p is not None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients of every parameter: ``grad = None`` (the default, as in
+        PyTorch: the next backward stores fresh ones instead of adding to them), or, with
+        ``set_to_none=False``, fill them with zeros in place (a create_graph gradient is cut
+        from its graph first)."""
+        for p in self.parameters():
+            grad = p.grad
+            if grad is None:
+                continue
+            if set_to_none:
                 p.grad = None
-        for module in self._modules.values():
-            if module is not None:
-                module.zero_grad()
+                continue
+            if grad.grad_fn is not None:
+                grad = p.grad = grad.detach()
+            with ag.no_grad():
+                grad.zero_()  # in place, bumping its version
 
     # ------------------------------------------------------------------ devices
     def to(self: M, *args: Any, device: str | Device | None = None, dtype: Any = None) -> M:
@@ -407,6 +415,17 @@ class StateDictError(ValueError):
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _class_label(module: Module) -> str:
+    """A module's kind as pictures name it: ``Linear(256 -> 128)``, ``Dropout(p=0.4)``,
+    ``BatchNorm1d(256)`` (the class and its sizes, or the first setting of its repr)."""
+    name = type(module).__name__
+    n_in, n_out = (getattr(module, k, None) for k in ("in_features", "out_features"))
+    if isinstance(n_in, int) and isinstance(n_out, int):
+        return f"{name}({n_in} -> {n_out})"
+    first = module.extra_repr().split(", ")[0]
+    return f"{name}({first})" if first else name
 
 
 def _indent(text: str) -> str:

@@ -11,6 +11,7 @@ import autograd as ag
 from autograd import Tensor
 from autograd.backend import backend_of, device_guard
 from autograd.conversion import writable_data
+from autograd.tensor import bump_version
 
 
 def clip_grad_norm_(
@@ -45,6 +46,7 @@ def clip_grad_norm_(
             g = writable_data(t)
             with device_guard(g):
                 g *= factor
+            bump_version(t)
     return ag.tensor(total, dtype=grads[0].dtype, device=grads[0].device)
 
 
@@ -57,6 +59,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         g = writable_data(t)
         with device_guard(g):
             backend_of(g).xp.clip(g, -c, c, out=g)
+        bump_version(t)
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:

@@ -10,6 +10,9 @@
 ``optim.lr_scheduler`` holds the learning-rate schedules; gradient clipping is in ``nn.utils``.
 """
 
+# First: a clear ImportError if the package imported as 'autograd' is HIPS autograd's.
+import autograd._install_check  # noqa: F401  # isort: skip
+
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW

@@ -11,10 +11,16 @@ epoch's ``optimizer.step()`` calls::
         scheduler.step()
 
 Each schedule is a closed form of the epoch t and of each group's base rate lr₀ (its ``lr``
-when the first scheduler was made, kept in the group as ``"initial_lr"``): the rate depends on
-nothing else, so a scheduler overwrites ``lr``, including changes made by hand or by another
-scheduler. To run schedules one after another (a linear warm-up, then a decay) use
-``SequentialLR``. ``ReduceLROnPlateau`` instead reacts to a measured metric.
+when the first scheduler was made, kept in the group as ``"initial_lr"``). A scheduler alone
+on its optimizer sets exactly that closed form. Schedulers compose as PyTorch's do: when a
+group's ``lr`` is not what the scheduler set last (another scheduler on the same optimizer,
+or a change by hand), it switches, for that group, to PyTorch's chainable form, which moves
+the current rate by the schedule's own step (``StepLR`` multiplies it by ``gamma`` at each
+step boundary, ``LinearLR`` by the ratio of consecutive factors, ``CosineAnnealingLR`` follows
+PyTorch's recursion); so ``LinearLR`` then ``StepLR`` on one optimizer multiply their factors,
+exactly as in PyTorch. ``LambdaLR`` is a closed form in PyTorch too: it overwrites ``lr``. To
+run schedules one after another (a linear warm-up, then a decay) use ``SequentialLR``.
+``ReduceLROnPlateau`` instead reacts to a measured metric (it scales the current rate).
 """
 
 from __future__ import annotations
@@ -50,7 +56,13 @@ class _Scheduler:
 
 
 class LRScheduler(_Scheduler):
-    """Base class of the closed-form schedules: a subclass gives ``lr_at(epoch)``."""
+    """Base class of the closed-form schedules: a subclass gives ``lr_at(epoch)``, and
+    ``chained(i, lr, epoch)`` if its chainable form is not the ratio of consecutive closed
+    forms (see the module docstring)."""
+
+    # Whether the schedule composes with other changes of lr (PyTorch's chainable form);
+    # False: it overwrites lr with its closed form (PyTorch's LambdaLR).
+    chainable: bool = True
 
     def __init__(self, optimizer: Optimizer) -> None:
         super().__init__(optimizer)
@@ -58,21 +70,43 @@ class LRScheduler(_Scheduler):
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = -1
+        self._set_lrs: list[float] = list(self.base_lrs)  # the rates as this scheduler left them
+        self._chained = [False] * len(self.base_lrs)  # groups whose lr was changed elsewhere
         self.step()
 
     def lr_at(self, epoch: int) -> list[float]:
         """The learning rate of each parameter group at ``epoch`` (0, 1, ...)."""
         raise NotImplementedError
 
+    def chained(self, i: int, lr: float, epoch: int) -> float:
+        """PyTorch's chainable form: group ``i``'s rate at ``epoch`` from its current ``lr``
+        (the rate at ``epoch - 1``, as changed by others): ``lr`` times the schedule's factor
+        from ``epoch - 1`` to ``epoch``."""
+        now = self.lr_at(epoch)[i]
+        before = self.lr_at(epoch - 1)[i] if epoch else self.base_lrs[i]
+        return now if before == 0 else lr * (now / before)
+
     def step(self) -> None:
-        """Advance one epoch and set each group's ``lr`` to the schedule's value."""
+        """Advance one epoch and set each group's ``lr`` to the schedule's value (the closed
+        form, or the chainable form for a group whose ``lr`` was changed elsewhere)."""
         self.last_epoch += 1
-        self._last_lr = self.lr_at(self.last_epoch)
+        lrs = self.lr_at(self.last_epoch)
+        if self.chainable:
+            for i, (group, last) in enumerate(zip(self.optimizer.param_groups, self._set_lrs)):
+                if group["lr"] != last:
+                    self._chained[i] = True
+                if self._chained[i]:
+                    lrs[i] = self.chained(i, group["lr"], self.last_epoch)
+        self._last_lr = lrs
+        self._set_lrs = list(lrs)
         self._apply()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a state saved by ``state_dict()``, and the learning rates it had set."""
         super().load_state_dict(state_dict)
+        if "_set_lrs" not in state_dict:  # saved before schedulers composed
+            self._set_lrs = list(self._last_lr)
+            self._chained = [False] * len(self._last_lr)
         self._apply()
 
     def _apply(self) -> None:
@@ -137,6 +171,17 @@ class CosineAnnealingLR(LRScheduler):
         cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
+    def chained(self, i: int, lr: float, epoch: int) -> float:
+        """PyTorch's recursion: the distance to ``eta_min`` scaled by the ratio of
+        consecutive cosines, and a fixed rise where the cosine turns at its minimum."""
+        if epoch == 0:
+            return lr
+        t, eta = self.T_max, self.eta_min
+        if (epoch - 1 - t) % (2 * t) == 0:
+            return lr + (self.base_lrs[i] - eta) * (1 - math.cos(math.pi / t)) / 2
+        ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
+        return ratio * (lr - eta) + eta
+
 
 class LambdaLR(LRScheduler):
     """lr = lr₀ · lr_lambda(t); ``lr_lambda`` is one function, or a list of one per group."""
@@ -151,6 +196,8 @@ class LambdaLR(LRScheduler):
             raise TypeError("LambdaLR: lr_lambda must be a function of the epoch (or a list)")
         self.lr_lambdas = lambdas
         super().__init__(optimizer)
+
+    chainable = False  # PyTorch's LambdaLR sets its closed form too
 
     def lr_at(self, epoch: int) -> list[float]:
         return [base * f(epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
@@ -217,12 +264,24 @@ class SequentialLR(LRScheduler):
         if milestones != sorted(set(milestones)):
             raise ValueError(f"SequentialLR: milestones must increase, got {milestones}")
         self.schedulers, self.milestones = schedulers, milestones
+        for group in optimizer.param_groups:  # as PyTorch: start again from the base rates
+            group["lr"] = group["initial_lr"]
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> list[float]:
         k = bisect.bisect_right(self.milestones, epoch)
         start = self.milestones[k - 1] if k else 0
         return self.schedulers[k].lr_at(epoch - start)
+
+    def chained(self, i: int, lr: float, epoch: int) -> float:
+        """The running scheduler's chainable form; at a milestone the next one starts from
+        its closed form (PyTorch's SequentialLR)."""
+        k = bisect.bisect_right(self.milestones, epoch)
+        local = epoch - (self.milestones[k - 1] if k else 0)
+        child = self.schedulers[k]
+        if local == 0 or not child.chainable:
+            return child.lr_at(local)[i]
+        return child.chained(i, lr, local)
 
     def state_dict(self) -> dict[str, Any]:
         """The state, with each scheduler's own state dict in place of the scheduler."""

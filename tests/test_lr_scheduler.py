@@ -123,7 +123,10 @@ def test_base_rates_come_from_initial_lr():
     S.ExponentialLR(opt, gamma=0.5).step()  # lr is now half of it
     assert [g["initial_lr"] for g in opt.param_groups] == BASE_LRS
     second = S.StepLR(opt, step_size=100)
-    assert second.base_lrs == BASE_LRS and second.get_last_lr() == BASE_LRS
+    # the base rates are the initial ones; the second scheduler composes with the first (as
+    # torch.optim.lr_scheduler does): it keeps the halved rate instead of resetting it
+    assert second.base_lrs == BASE_LRS
+    assert second.get_last_lr() == pytest.approx([b * 0.5 for b in BASE_LRS], rel=1e-15)
 
 
 @pytest.mark.parametrize("name", [*SCHEDULES, "Sequential"])

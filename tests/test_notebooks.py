@@ -1,5 +1,6 @@
-"""The tutorial notebooks: each runs top to bottom in small-data mode without an error or a
-warning, and the committed notebooks hold exactly the cells that notebooks/build.py writes.
+"""The tutorial notebooks: each jupytext script notebooks/NN_name.py and its paired
+notebooks/NN_name.ipynb hold the same cells, and each notebook runs top to bottom in
+small-data mode without an error or a warning.
 
 Small-data mode (``ARRAYGRAD_NOTEBOOK_QUICK=1``) trains notebook 4 on scikit-learn's bundled
 8x8 digits, so nothing is downloaded. The whole file takes about 20 seconds on 2 cores.
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+jupytext = pytest.importorskip("jupytext")
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CELL_TIMEOUT = 120  # seconds; quick mode needs a few
+FORMATS = "ipynb,py:percent"
 
 
 def _load_build():
@@ -30,21 +33,38 @@ def _load_build():
 build = _load_build()
 
 
-def test_the_committed_notebooks_are_the_built_ones():
-    """Edit build.py and run it, never the .ipynb files: they must hold its cells."""
-    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(build.NOTEBOOKS)
+def _cells(nb) -> list[tuple[str, str, str | None]]:
+    return [(c.cell_type, c.source, c.metadata.get("export")) for c in nb.cells]
+
+
+def test_every_notebook_is_a_paired_script():
+    scripts = {p.stem for p in NOTEBOOKS.glob("*.py")} - {"build"}
+    notebooks = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
+    assert notebooks - scripts == set(), "no script: jupytext --set-formats ipynb,py:percent"
+    assert scripts - notebooks == set(), "no .ipynb: jupytext --sync notebooks/NAME.py"
+    assert sorted(scripts) == build.NOTEBOOKS
     for name in build.NOTEBOOKS:
-        committed = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-        built = build.notebook(name)
-        assert [(c.cell_type, c.source) for c in committed.cells] == [
-            (c.cell_type, c.source) for c in built.cells
-        ], f"{name}.ipynb differs from notebooks/build.py: run python notebooks/build.py {name}"
+        script = jupytext.read(NOTEBOOKS / f"{name}.py")
+        notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        for path, nb in ((f"{name}.py", script), (f"{name}.ipynb", notebook)):
+            formats = nb.metadata.get("jupytext", {}).get("formats")
+            assert formats == FORMATS, f"{path} is not paired: its jupytext formats are {formats}"
 
 
-@pytest.mark.parametrize("name", list(build.NOTEBOOKS))
+@pytest.mark.parametrize("name", build.NOTEBOOKS)
+def test_script_and_notebook_are_in_sync(name):
+    """Edit either file, then sync the other: both must hold the same cells."""
+    script = jupytext.read(NOTEBOOKS / f"{name}.py")
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    assert _cells(script) == _cells(notebook), (
+        f"notebooks/{name}.py and {name}.ipynb differ: run jupytext --sync notebooks/{name}.py"
+    )
+
+
+@pytest.mark.parametrize("name", build.NOTEBOOKS)
 def test_notebook_runs_in_quick_mode(name, monkeypatch):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # small products; BLAS threads only contend
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nb = jupytext.read(NOTEBOOKS / f"{name}.py")  # the cells as written, no old outputs
     build.execute(nb, quick=True, timeout=CELL_TIMEOUT)  # raises at the first failing cell
     stderr = [
         f"cell {i}: {output.text.strip()}"

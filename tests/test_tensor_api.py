@@ -27,13 +27,24 @@ def test_tensor_from_numpy_scalar_keeps_its_dtype():
 
 @pytest.mark.parametrize(
     ("data", "shape"),
-    [(1.5, ()), (3, ()), ([1, 2, 3], (3,)), ([[1.0, 2.0], [3.0, 4.5]], (2, 2)), ([], (0,))],
+    [(1.5, ()), ([1, 2.5, 3], (3,)), ([[1.0, 2.0], [3.0, 4.5]], (2, 2)), ([], (0,))],
 )
 def test_python_numbers_and_lists_become_float32(data, shape):
     t = ag.tensor(data)
     assert t.dtype == np.float32
     assert t.shape == shape
     np.testing.assert_array_equal(t.numpy(), np.array(data, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    ("data", "shape"), [(3, ()), ([1, 2, 3], (3,)), ([[0, 0, 5]], (1, 3)), ([True, 2], (2,))]
+)
+def test_python_integers_become_int64(data, shape):
+    # as PyTorch infers them: torch.tensor([[0, 0, 5]]).dtype is int64
+    t = ag.tensor(data)
+    assert t.dtype == np.int64
+    assert t.shape == shape
+    np.testing.assert_array_equal(t.numpy(), np.array(data, dtype=np.int64))
 
 
 @pytest.mark.parametrize("data", [True, [True, False], [[False], [True]]])
@@ -128,7 +139,8 @@ def test_set_default_dtype_float64():
     assert ag.get_default_dtype() == np.float32
     ag.set_default_dtype(ag.float64)
     assert ag.get_default_dtype() == np.float64
-    assert ag.tensor([1, 2]).dtype == np.float64
+    assert ag.tensor([1.0, 2]).dtype == np.float64
+    assert ag.tensor([1, 2]).dtype == np.int64  # integers are int64 whatever the default
     assert ag.tensor(2.5).dtype == np.float64
     assert ag.tensor(True).dtype == np.bool_
     assert ag.tensor(np.ones(2, np.float32)).dtype == np.float32  # arrays keep theirs

@@ -360,21 +360,73 @@ def test_nan_and_inf_are_counted_and_drawn_red():
     assert render(ag.draw_graph(finite.exp())).one("finite").stroke == "black"
 
 
-def test_constants_drawn_with_their_value_while_the_graph_keeps_them():
+def test_constants_drawn_with_their_values_also_after_backward():
     b = value(3.0, "b")
     x = ag.tensor([1.0, 2.0], dtype=ag.float64, name="x")
     y = b**3 + (x * b).sum() + (x * b * b).sum() + (b + 1.0)
-    pic = render(ag.draw_graph(y))
-    three = pic.one("3")
-    assert three.fill == GREY and three.dashed
-    assert [pic.nodes[i].text for i in pic.out_of(three)] == ["**"]
-    assert len(pic.named("x")) == 1 and pic.one("x").dashed  # a tensor constant, drawn once
-    assert len(pic.out_of(pic.one("x"))) == 2
-    assert len(pic.named("constant")) == 1  # b + 1.0: add does not keep its operands
-    y.backward()
-    after = render(ag.draw_graph(y))  # backward freed what the ops kept
-    assert len(after.named("constant")) == 4 and not after.named("3")
-    assert after.one("b").texts == ["b", "data 3.0", "grad 49.0"]  # 3b^2 + 3 + 2b*3 + 1
+    for pic in (render(ag.draw_graph(y)), None):
+        if pic is None:  # backward frees what the ops kept for it, not their constants
+            y.backward()
+            pic = render(ag.draw_graph(y))
+        three = pic.one("3")
+        assert three.fill == GREY and three.dashed
+        assert [pic.nodes[i].text for i in pic.out_of(three)] == ["**"]
+        one = pic.one("1.0")  # b + 1.0: add keeps no operand for backward, yet it is drawn
+        assert [pic.nodes[i].text for i in pic.out_of(one)] == ["+"]
+        assert len(pic.named("x")) == 1 and not pic.one("x").dashed  # an input, drawn once
+        assert pic.one("x").fill == GREY and len(pic.out_of(pic.one("x"))) == 2
+        assert not pic.named("constant")
+    assert pic.one("b").texts == ["b", "data 3.0", "grad 49.0"]  # 3b^2 + 3 + 2b*3 + 1
+
+
+def test_inputs_drawn_as_inputs_with_their_values_and_the_targets_of_the_loss():
+    w = ag.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True, name="w")
+    with ag.scope("layer"):  # unnamed data and bias: they do not require grad
+        logits = ag.tensor([[1.0, 2.0], [3.0, 4.0]]) @ w + ag.tensor([0.5, 0.5])
+    y = ag.tensor([1, 0], dtype=ag.int64)
+    loss = ag.cross_entropy(logits, y) + ((logits - ag.tensor([[0.0, 1.0], [1.0, 0.0]])) ** 2).sum()
+    loss.backward()
+    pic = render(ag.draw_graph(loss, collapse=True))  # also into a collapsed scope
+    inputs = {n.texts[-1]: n for n in pic.nodes.values() if n.fill == GREY and not n.dashed}
+    users = {k: sorted(pic.nodes[i].texts[0] for i in pic.out_of(n)) for k, n in inputs.items()}
+    assert users == {
+        "[3.0, 4.0]]": ["layer"],  # the data
+        "[0.5, 0.5]": ["layer"],  # the bias, added: add keeps nothing for backward
+        "[1.0, 0.0]]": ["-"],  # what is subtracted
+        "[1, 0]": ["cross_entropy"],  # the targets the loss holds
+    }
+    assert inputs["[1, 0]"].texts == ["target", "(2,) int64", "[1, 0]"]
+    text = io.StringIO()
+    ag.print_graph(loss, file=text)
+    lines = [" ".join(line.split()) for line in text.getvalue().splitlines()]
+    assert "target = input (2,) int64 [1, 0]" in lines
+    assert "%6 = cross_entropy(%4, target=target)" in lines
+    assert "%1 = input (2, 2) float32 [[1.0, 2.0], [3.0, 4.0]]" in lines
+
+
+def test_modules_are_named_by_their_class_beside_their_path():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(4, [3], 2, dropout=0.5)
+    loss = model(ag.randn(5, 4)).sum()
+    boxes = {c.texts[0] for c in render(ag.draw_graph(loss)).clusters.values()}
+    assert {"layers.0: Linear(4 -> 3)", "layers.2: Dropout(p=0.5)", "layers: Sequential"} <= boxes
+    modules = {n.texts[0]: n for n in render(ag.draw_graph(loss, collapse=True)).nodes.values()}
+    assert modules["layers.2"].texts[:3] == ["layers.2", "Dropout(p=0.5)", "1 op: *"]
+    assert modules["layers.3"].texts[:2] == ["layers.3", "Linear(3 -> 2)"]
+
+
+def test_direction_follows_the_shape_of_the_graph():
+    nn = pytest.importorskip("nn")
+    ag.manual_seed(0)
+    model = nn.MLP(784, [256, 128, 64], 10, dropout=0.3, batch_norm=True)
+    loss = nn.functional.cross_entropy(model(ag.randn(32, 784)), ag.randint(10, (32,)))
+    for collapse in (False, True):
+        graph = ag.draw_graph(loss, collapse=collapse)
+        assert "rankdir=TB" in graph.source  # a long chain of layers: top to bottom
+        width = float(ET.fromstring(graph.pipe(format="svg")).get("width").rstrip("pt"))
+        assert width < 1300, width  # fits a notebook (it was 9674 and 4165 px left to right)
+    assert "rankdir=LR" in ag.draw_graph(small_graph()).source
+    assert "rankdir=LR" in ag.draw_graph(neuron()["o"]).source
 
 
 def test_scopes_are_drawn_as_labelled_boxes_around_their_ops_and_parameters():
@@ -514,7 +566,7 @@ def test_print_graph_of_tensor_ops_scopes_constants_and_cap(capsys):
     assert capsys.readouterr().out.splitlines() == [
         "w = parameter      (3, 2) float64  [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]  "
         "grad not computed",
-        "x = constant       (2, 3) float64  [[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]",
+        "x = input          (2, 3) float64  [[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]]",
         "%2 = matmul(x, w)  # layer",
         "%3 = relu(%2)      # layer",
         "%4 = %3[:, 0]",

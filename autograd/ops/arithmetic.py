@@ -20,6 +20,9 @@ class Add(Function):
 
     __slots__ = ()
     broadcasts = True
+    derivative = "d/dx (x + y) = 1,  d/dy (x + y) = 1"
+    in_words = "a sum passes the gradient on unchanged to both operands"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return x + y
@@ -33,6 +36,9 @@ class Sub(Function):
 
     __slots__ = ()
     broadcasts = True
+    derivative = "d/dx (x - y) = 1,  d/dy (x - y) = -1"
+    in_words = "x gets the gradient unchanged, y gets it negated"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return x - y
@@ -47,6 +53,9 @@ class Mul(Function):
     __slots__ = ()
     broadcasts = True
     save_inputs = True
+    derivative = "d/dx (x y) = y,  d/dy (x y) = x"
+    in_words = "each operand gets the gradient times the other operand"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return x * y
@@ -62,19 +71,27 @@ class Div(Function):
     __slots__ = ()
     broadcasts = True
     save_inputs = True
+    derivative = "d/dx (x / y) = 1/y,  d/dy (x / y) = -x/y^2"
+    in_words = "x gets the gradient divided by y; y gets minus the gradient times x / y^2"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return x / y
 
     def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
         gx = g / y
-        return gx, (-(gx * x) / y if self.needs_grad(1) else None)
+        # -g (x / y) / y, not -(g / y) x / y: for a tiny y, g / y can overflow to inf even
+        # where x / y is finite (0 at x = 0), and inf * 0 would be NaN
+        return gx, (-(g * (x / y)) / y if self.needs_grad(1) else None)
 
 
 class Neg(Function):
     """-x;  d/dx = -1."""
 
     __slots__ = ()
+    derivative = "d/dx (-x) = -1"
+    in_words = "the gradient changes sign"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -94,6 +111,9 @@ class Pow(Function):
     broadcasts = True
     save_inputs = True
     save_output = True
+    derivative = "d/dx x^y = y x^(y-1),  d/dy x^y = x^y log x"
+    in_words = "the power rule for the base; for the exponent, the output times log of the base"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return x**y
@@ -103,9 +123,9 @@ class Pow(Function):
         gx = gy = None
         if ex is not None:
             if isinstance(y, (int, float)):
-                gx = g * 0 if y == 0 else g * y * x ** (y - 1)
+                gx = g * 0 if y == 0 else g * (y * x ** (y - 1))  # g * y could underflow
             else:  # never evaluate 0 ** -1: at x == y == 0 the base is replaced by 1
-                gx = g * y * m.where((x == 0) & (y == 0), 1, x) ** (y - 1)
+                gx = g * (y * m.where((x == 0) & (y == 0), 1, x) ** (y - 1))
         if ey is not None:
             if isinstance(x, (int, float)):
                 log_x = math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)

@@ -2,11 +2,14 @@
 
 Conventions at kinks (documented, tested): relu'(0) = 0; |x|'(0) = 0; leaky_relu'(0) = slope;
 clip passes the gradient where min <= x <= max (bounds included); maximum/minimum split the
-gradient equally between tied operands.
+gradient equally between tied operands. At NaN (PyTorch's conventions): relu'(NaN) = 1,
+|x|'(NaN) = 0, leaky_relu'(NaN) = slope, clip'(NaN) = 0, and maximum/minimum with a NaN operand
+give all of g to both operands.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..backend import backend_of, check_same_device, device_guard
@@ -21,6 +24,9 @@ class Exp(Function):
 
     __slots__ = ()
     save_output = True
+    derivative = "d/dx e^x = e^x"
+    in_words = "the gradient is scaled by the output itself"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.exp(x)
@@ -34,6 +40,9 @@ class Log(Function):
 
     __slots__ = ()
     save_inputs = True
+    derivative = "d/dx log x = 1/x"
+    in_words = "the gradient is divided by the input"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.log(x)
@@ -42,11 +51,33 @@ class Log(Function):
         return g / x
 
 
+class Log10(Function):
+    """log10 x;  d/dx log10 x = 1 / (x ln 10)."""
+
+    __slots__ = ()
+    save_inputs = True
+    derivative = "d/dx log10 x = 1 / (x ln 10)"
+    in_words = "the gradient is divided by the input times ln 10"
+    elementwise = True
+
+    def forward(self, x: Any) -> Any:
+        return backend_of(x).xp.log10(x)
+
+    def backward(self, m: Any, g: Any, x: Any) -> Any:
+        return g / (x * _LN10)
+
+
+_LN10 = math.log(10.0)
+
+
 class Sqrt(Function):
     """sqrt(x);  d/dx sqrt(x) = 1 / (2 sqrt(x))."""
 
     __slots__ = ()
     save_output = True
+    derivative = "d/dx sqrt(x) = 1 / (2 sqrt(x))"
+    in_words = "the gradient is divided by twice the output"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.sqrt(x)
@@ -60,6 +91,9 @@ class Sin(Function):
 
     __slots__ = ()
     save_inputs = True
+    derivative = "d/dx sin x = cos x"
+    in_words = "the gradient is scaled by the cosine of the input"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.sin(x)
@@ -73,6 +107,9 @@ class Cos(Function):
 
     __slots__ = ()
     save_inputs = True
+    derivative = "d/dx cos x = -sin x"
+    in_words = "the gradient is scaled by minus the sine of the input"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.cos(x)
@@ -86,6 +123,11 @@ class Tanh(Function):
 
     __slots__ = ()
     save_output = True
+    derivative = "d/dx tanh x = 1 - tanh(x)^2"
+    in_words = (
+        "the gradient is scaled by 1 - out^2: 1 at x = 0, near 0 where tanh saturates at -1 or 1"
+    )
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.tanh(x)
@@ -103,6 +145,11 @@ class Sigmoid(Function):
 
     __slots__ = ()
     save_output = True
+    derivative = "d/dx sigma(x) = sigma(x) (1 - sigma(x))"
+    in_words = (
+        "the gradient is scaled by out (1 - out): at most 1/4, near 0 where the sigmoid saturates"
+    )
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         xp = backend_of(x).xp
@@ -117,12 +164,15 @@ class ReLU(Function):
 
     __slots__ = ()
     save_output = True
+    derivative = "d/dx max(x, 0) = 1 if x > 0 else 0"
+    in_words = "the gradient passes where the input was positive and is blocked (0) elsewhere"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.maximum(x, 0)
 
     def backward(self, m: Any, g: Any, out: Any) -> Any:
-        return g * (out > 0)
+        return m.where(out <= 0, 0, g)  # a select, not g * mask: NaN passes g, inf * 0 is 0
 
 
 class LeakyReLU(Function):
@@ -131,6 +181,9 @@ class LeakyReLU(Function):
     op_name = "leaky_relu"
     __slots__ = ("slope",)
     save_inputs = True
+    derivative = "d/dx = 1 if x > 0 else slope"
+    in_words = "the gradient passes where the input was positive, scaled by the slope elsewhere"
+    elementwise = True
 
     def __init__(self, slope: float) -> None:
         self.slope = slope
@@ -150,12 +203,16 @@ class Abs(Function):
 
     __slots__ = ()
     save_inputs = True
+    derivative = "d/dx |x| = sign(x)"
+    in_words = "the gradient keeps its sign where x > 0 and flips it where x < 0 (0 at 0)"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.abs(x)
 
     def backward(self, m: Any, g: Any, x: Any) -> Any:
-        return g * m.sign(x)
+        s = m.sign(x)
+        return g * m.where(s == s, s, 0)  # sign(NaN) counts as 0, as PyTorch's sgn
 
 
 class Clip(Function):
@@ -163,6 +220,9 @@ class Clip(Function):
 
     __slots__ = ("hi", "lo")
     save_inputs = True
+    derivative = "d/dx clip(x, lo, hi) = 1 if lo <= x <= hi else 0"
+    in_words = "the gradient passes where the input was inside the bounds, 0 where it was clipped"
+    elementwise = True
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         self.lo, self.hi = lo, hi
@@ -189,12 +249,15 @@ class Maximum(Function):
     __slots__ = ()
     broadcasts = True
     save_inputs = True
+    derivative = "d/dx max(x, y) = 1 where x > y, 1/2 where x = y, else 0 (y alike)"
+    in_words = "the gradient goes to the larger operand, half to each on ties"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return backend_of(x if hasattr(x, "dtype") else y).xp.maximum(x, y)
 
     def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
-        return _tie_split(self, m, g, x > y, x == y)
+        return _tie_split(self, m, g, x < y, x > y, x == y)
 
 
 class Minimum(Function):
@@ -203,20 +266,26 @@ class Minimum(Function):
     __slots__ = ()
     broadcasts = True
     save_inputs = True
+    derivative = "d/dx min(x, y) = 1 where x < y, 1/2 where x = y, else 0 (y alike)"
+    in_words = "the gradient goes to the smaller operand, half to each on ties"
+    elementwise = True
 
     def forward(self, x: Any, y: Any) -> Any:
         return backend_of(x if hasattr(x, "dtype") else y).xp.minimum(x, y)
 
     def backward(self, m: Any, g: Any, x: Any, y: Any) -> tuple[Any, Any]:
-        return _tie_split(self, m, g, x < y, x == y)
+        return _tie_split(self, m, g, x > y, x < y, x == y)
 
 
-def _tie_split(fn: Function, m: Any, g: Any, x_wins: Any, tie: Any) -> tuple[Any, Any]:
-    """Gradients of a two-way selection: all of g to the winner, g/2 to each on a tie."""
+def _tie_split(
+    fn: Function, m: Any, g: Any, x_loses: Any, y_loses: Any, tie: Any
+) -> tuple[Any, Any]:
+    """Gradients of a two-way selection: all of g to the winner, g/2 to each on a tie, and
+    (PyTorch's rule) all of g to both where neither loses because an operand is NaN."""
     ex, ey = fn.edges
-    half = m.where(tie, g * 0.5, 0)
-    gx = None if ex is None else m.where(x_wins, g, half)
-    gy = None if ey is None else m.where(x_wins | tie, half, g)
+    share = m.where(tie, g * 0.5, g)
+    gx = None if ex is None else m.where(x_loses, 0, share)
+    gy = None if ey is None else m.where(y_loses, 0, share)
     return gx, gy
 
 
@@ -225,9 +294,15 @@ class Where(Function):
 
     __slots__ = ("cond",)
     broadcasts = True
+    derivative = "d/dx where(c, x, y) = c,  d/dy where(c, x, y) = not c"
+    in_words = "the gradient goes to x where the condition holds, to y elsewhere"
+    elementwise = True
 
     def __init__(self, cond: Any) -> None:
         self.cond = cond
+
+    def held_inputs(self) -> dict[str, Any]:
+        return {"condition": self.cond}
 
     def forward(self, x: Any, y: Any) -> Any:
         return backend_of(self.cond).xp.where(self.cond, x, y)
@@ -247,6 +322,11 @@ def exp(x: Any) -> Tensor:
 def log(x: Any) -> Tensor:
     """Elementwise natural logarithm."""
     return Log()(as_tensor(x))
+
+
+def log10(x: Any) -> Tensor:
+    """Elementwise base-10 logarithm."""
+    return Log10()(as_tensor(x))
 
 
 def sqrt(x: Any) -> Tensor:
@@ -304,6 +384,9 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
     if min is not None and max is not None and min > max:
         raise ValueError(f"clip: min ({min}) is greater than max ({max})")
     return Clip(min, max)(as_tensor(x))
+
+
+clamp = clip  # PyTorch's name: clamp(x, min=None, max=None)
 
 
 def maximum(x: Any, y: Any) -> Tensor:

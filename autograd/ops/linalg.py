@@ -17,6 +17,8 @@ class MatMul(Function):
     __slots__ = ()
     save_inputs = True
     broadcasts = True
+    derivative = "dL/dx = g @ y^T,  dL/dy = x^T @ g"
+    in_words = "each factor gets the upstream gradient multiplied by the other factor, transposed"
 
     def forward(self, x: Any, y: Any) -> Any:
         if x.ndim == 0 or y.ndim == 0:

