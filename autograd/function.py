@@ -23,7 +23,12 @@ the rule for people (``autograd.backward_steps`` shows them step by step). Opera
 constants of the graph (numbers, tensors without grad) stay in ``constant_operands`` after
 backward has freed the saved buffers, so a picture can still show them.
 Everything shared (unwrapping, dtype/device checks, the graph links, summing broadcast
-gradients back to each input's shape, freeing buffers) happens here, once.
+gradients back to each input's shape, freeing buffers, checking that saved inputs were not
+changed in place since the forward: ``versions``) happens here, once.
+
+A subclass may instead be written in PyTorch's style, ``@staticmethod forward(ctx, ...)`` and
+``backward(ctx, g)`` on Tensors, and called with ``F.apply(...)``: see
+:mod:`autograd.custom_function`.
 """
 
 from __future__ import annotations

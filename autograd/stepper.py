@@ -49,6 +49,7 @@ from .errors import GraphError
 from .function import Function
 from .hooks import RetainGrad
 from .tensor import Tensor, _make
+from .text import num
 from .viz import (
     COLORS,
     DEFAULT_MAX_NODES,
@@ -314,7 +315,7 @@ class _Recording:
                 shapes = fn.shapes
                 reduced = None
                 if shapes is not None and shapes[i] is not None:
-                    reduced = (np.shape(g), shapes[i], _summed_axes(np.shape(g), shapes[i]))
+                    reduced = (tuple(g.shape), shapes[i], _summed_axes(tuple(g.shape), shapes[i]))
                 li = None if local is None else local[i]
                 step.sends.append(Send(i, to, gi, li, total, k, to.contributions, reduced))
             step.lines = self._backward_lines(step)
@@ -328,7 +329,7 @@ class _Recording:
         if scope:
             lines.append(("note", scope))
         operands = [self.of[e] for e in fn.edges if e is not None]
-        if all(np.size(o.value) == 1 for o in operands) and np.size(node.value) == 1:
+        if all(_size(o.value) == 1 for o in operands) and _size(node.value) == 1:
             code = self._code(fn, values=True)
             lines.append(("math", f"{node.ref} = {code} = {_brief(node.value)}"))
         else:
@@ -352,7 +353,7 @@ class _Recording:
         for s in step.sends:
             to = s.to.ref
             sign = "+=" if s.of > 1 else "="
-            if s.local is not None and np.size(g) == 1 and np.size(s.local) == 1:
+            if s.local is not None and _size(g) == 1 and _size(s.local) == 1:
                 lines.append(
                     (
                         "send",
@@ -454,6 +455,11 @@ def _scope_text(fn: Function) -> str:
     return f"in {scope_label(inner)}" + (f"  ({' / '.join(outer)})" if outer else "")
 
 
+def _size(x: Any) -> int:
+    """How many elements (1 for a number); never converts a device array."""
+    return int(getattr(x, "size", 1))
+
+
 def _array(x: Any) -> Any:
     return x if hasattr(x, "dtype") else np.asarray(x)
 
@@ -494,14 +500,8 @@ def _describe(x: Any) -> list[str]:
             norm = float(xp.sqrt((a.astype(np.float64) ** 2).sum()))
             zeros = int((a == 0).sum())
         share = f" ({100 * zeros / a.size:.1f}%)" if zeros else ""
-        lines.append(f"norm {_num(norm)}; zeros {zeros:,} of {a.size:,}{share}")
+        lines.append(f"norm {num(norm)}; zeros {zeros:,} of {a.size:,}{share}")
     return lines
-
-
-def _num(v: float) -> str:
-    from .text import num
-
-    return num(v)
 
 
 def _record_text(x: Any) -> str:
@@ -812,7 +812,7 @@ class BackwardSteps:
             if _count(s.gradient, 0) == 0:
                 continue
             fn, up = user.fn, _array(step.upstream)
-            if _count(up, 0) == np.size(up):
+            if _count(up, 0) == _size(up):
                 lines.append(f"{pad}{user.ref} = {user.code} received a zero gradient itself:")
                 if user.index not in seen and depth < 6:
                     self._causes(user, lines, depth + 1, seen)
@@ -877,6 +877,11 @@ class BackwardSteps:
         _, drawing, _ = self._picture()
         names = drawing.record_of
         steps = []
+        strings: dict[str, int] = {}  # the panel's texts, each once (rules repeat)
+
+        def shared(lines: list[Any]) -> list[list[Any]]:
+            return [[kind, strings.setdefault(text, len(strings))] for kind, text in lines]
+
         inside: dict[str, set[int]] = {}  # a collapsed scope -> the parameters listed in it
         for i, name in names.items():
             if name in drawing.once:
@@ -896,7 +901,8 @@ class BackwardSteps:
                         done.add(i)
                     status = "done" if inside[name] <= done else "partial"
                     changes.append([name, "s", status])
-            steps.append({"p": step.phase, "l": step.lines, "c": cur, "e": edges, "s": changes})
+            lines = shared(step.lines)
+            steps.append({"p": step.phase, "l": lines, "c": cur, "e": edges, "s": changes})
         init, widths, about = {}, {}, {}
         choices = []
         for node in self.nodes:
@@ -906,7 +912,7 @@ class BackwardSteps:
             if name not in drawing.once:  # a record of its own
                 init[name] = self._states.init[node.index]
                 widths[name] = {k: self._states.width(node.index, k) for k in ("d", "g")}
-            about.setdefault(name, []).append(self._about(node))
+            about.setdefault(name, []).append(shared(self._about(node)))
             choices.append([name, node.ref])
         centres = _centres(self._picture()[0], init)
         return {
@@ -916,6 +922,7 @@ class BackwardSteps:
             "widths": widths,
             "about": about,
             "choices": choices,
+            "t": list(strings),
         }
 
     def _about(self, node: StepNode) -> list[list[str]]:
@@ -1074,8 +1081,13 @@ def _local_cause(fn: Function, user: StepNode, s: Send, rec: _Recording) -> str:
     if name == "mul" and len(fn.edges) == 2:
         j = 1 - s.position
         e = fn.edges[j]
-        other = rec.of[e] if e is not None else None
-        ref = other.ref if other is not None else _brief(fn.constant_operands[j])
+        c = fn.constant_operands[j] if e is None else None
+        if e is not None:
+            ref = rec.of[e].ref
+        elif isinstance(c, Tensor):
+            ref = rec.inputs[id(c)].ref
+        else:
+            ref = _brief(c)
         return f"{where} multiplies by {ref}, which is 0 on those elements"
     if name in (
         "max",
@@ -1097,8 +1109,10 @@ def _asset(name: str) -> str:
 
 
 def _inline_svg(svg: str) -> str:
-    """Graphviz's SVG without the XML prolog and comments, to put inside HTML."""
+    """Graphviz's SVG to put inside HTML: without the XML prolog, the comments, the ids (the
+    stepper finds nodes by their titles) and the font family (the stylesheet sets it)."""
     svg = re.sub(r"<\?xml[^>]*>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S)
+    svg = re.sub(r' id="(?:node|edge|clust)\d+"| font-family="Helvetica,sans-Serif"', "", svg)
     return svg.strip()
 
 
@@ -1120,10 +1134,12 @@ def _animate(steps: BackwardSteps, svg: str, drawing: _Picture) -> str:
     def animate(element: ET.Element, props: dict[str, list[str]]) -> None:
         """Give ``element`` each CSS property ``p`` = props[p][i] during step i."""
         frames = []
-        for i in range(n):
-            if i == 0 or any(v[i] != v[i - 1] for v in props.values()):
-                decl = ";".join(f"{p}:{v[i]}" for p, v in props.items())
-                frames.append(f"{100 * starts[i] / total:.3f}%{{{decl}}}")
+        changed = {0}  # the steps where some property changes
+        for v in props.values():
+            changed.update(i for i, (a, b) in enumerate(zip(v, v[1:]), 1) if a != b)
+        for i in sorted(changed):
+            decl = ";".join(f"{p}:{v[i]}" for p, v in props.items())
+            frames.append(f"{100 * starts[i] / total:.3f}%{{{decl}}}")
         frames.append("100%{" + ";".join(f"{p}:{v[-1]}" for p, v in props.items()) + "}")
         body = "".join(frames)
         name = keyframes.setdefault(body, f"k{len(keyframes)}")
@@ -1138,6 +1154,10 @@ def _animate(steps: BackwardSteps, svg: str, drawing: _Picture) -> str:
     data = steps._data()
     phases = [step["p"] for step in data["steps"]]
     # the record rows: a copy of the text element for each text it shows, shown in turn
+    changes: dict[str, list[tuple[int, str, str]]] = {}  # name -> (step, row, text)
+    for i, step in enumerate(data["steps"]):
+        for nm, key, text in step["s"]:
+            changes.setdefault(nm, []).append((i, key, text))
     for name, init in data["init"].items():
         g = groups.get(name)
         if g is None:
@@ -1150,10 +1170,12 @@ def _animate(steps: BackwardSteps, svg: str, drawing: _Picture) -> str:
                     rows[key] = t
         state = dict(init)
         seq: dict[str, list[str]] = {key: [] for key in rows}
-        for step in data["steps"]:
-            for nm, key, text in step["s"]:
-                if nm == name:
-                    state[key] = text
+        todo = changes.get(name, [])
+        j = 0
+        for i in range(n):
+            while j < len(todo) and todo[j][0] == i:
+                state[todo[j][1]] = todo[j][2]
+                j += 1
             for key in rows:
                 seq[key].append(state[key])
         for key, element in rows.items():

@@ -154,6 +154,19 @@ class Tensor:
     def grad(self) -> None:
         self._grad = None
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Pickling and copying: the slots, less a weak reference to the graph result this
+        tensor was detached from (a copy shares no version counter with another graph)."""
+        state = {k: getattr(self, k) for k in _STATE_SLOTS if hasattr(self, k)}
+        if state.get("_base").__class__ is ReferenceType:
+            state["_base"] = None
+        return None, state
+
+    def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
+        self._grad, self._version, self._base = None, 0, None
+        for k, v in state[1].items():
+            object.__setattr__(self, "_grad" if k == "grad" else k, v)  # older pickles: grad
+
     # -------------------------------------------------------------- conversion
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number (copies one number)."""
@@ -876,6 +889,7 @@ class SizeInt(int):
 
 
 _new = object.__new__
+_STATE_SLOTS = tuple(k for k in Tensor.__slots__ if k != "__weakref__")
 
 
 def _make(data: Any, grad_fn: Function | None) -> Tensor:

@@ -318,7 +318,8 @@ class Module:
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy the values of ``state_dict`` (Tensors or arrays) into the module's parameters
-        and buffers, onto the device where each of them lives.
+        and buffers, in place (references to them stay current, as in PyTorch), onto the
+        device where each of them lives.
 
         Every key, shape and dtype is checked before anything is copied: on any problem a
         ``StateDictError`` lists all of them and the module is left unchanged. Missing and
@@ -355,11 +356,11 @@ class Module:
                 unexpected if strict else [],
                 mismatched,
             )
-        for key, target in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                copy = ag.tensor(value.data if isinstance(value, Tensor) else value)
-                target.data = copy.to(device=target.device).data
+        with ag.no_grad():  # into the tensors' own arrays (copy_ bumps their versions)
+            for key, target in own.items():
+                if key in state_dict:
+                    value = state_dict[key]
+                    target.copy_(value)
         return LoadResult(missing, unexpected)
 
     def _state_tensors(self) -> dict[str, Tensor]:

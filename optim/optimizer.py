@@ -170,7 +170,9 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once; parameters whose ``grad`` is None
         are skipped. ``closure``, if given, recomputes the loss (with recording on) and returns
-        it; ``step`` returns what it returned."""
+        it; ``step`` returns what it returned. Every gradient is checked against its parameter
+        (shape, dtype, device) before any parameter changes, and each update bumps the
+        parameter's version (graphs that saved the old value refuse to backpropagate)."""
         loss = None
         if closure is not None:
             with enable_grad():

@@ -5,7 +5,9 @@ and ``nn.init``, the checked ``grad`` property, and ``backward(inputs=...)``."""
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import weakref
 
 import numpy as np
@@ -320,6 +322,18 @@ def test_a_detached_result_does_not_keep_its_graph_alive():
     assert kept.item() == 6.0
 
 
+def test_tensors_sharing_a_counter_pickle_and_copy():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    from_graph = pickle.loads(pickle.dumps((x * 2.0).detach()))  # its weak source is dropped
+    np.testing.assert_array_equal(from_graph.numpy(), [2.0, 4.0])
+    assert from_graph._version == 0 and from_graph.grad_fn is None
+    leaf, view = copy.deepcopy((x, x.detach()))
+    view.add_(1.0)  # the copies share data and counter, as the originals do
+    np.testing.assert_array_equal(leaf.detach().numpy(), [2.0, 3.0])
+    assert leaf._version == 1 and x._version == 0
+    np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0])
+
+
 # ------------------------------------------------------------ BatchNorm (item 6)
 def test_batchnorm_updates_its_running_statistics_in_place():
     bn = nn.BatchNorm1d(2)
@@ -336,6 +350,20 @@ def test_batchnorm_updates_its_running_statistics_in_place():
     bn.reset_running_stats()
     np.testing.assert_array_equal(mean.numpy(), [0.0, 0.0])
     assert count.item() == 0 and bn.num_batches_tracked is count
+
+
+def test_load_state_dict_writes_into_the_parameters(fake_backend):
+    model = nn.Linear(2, 1)
+    weight, data, version = model.weight, model.weight.data, model.weight._version
+    x = ag.tensor([[1.0, 2.0]], requires_grad=True)
+    out = model(x).sum()
+    source = nn.Linear(2, 1).to(FAKE)  # loaded across devices: copied onto the CPU
+    init.constant_(source.weight, 3.0)
+    model.load_state_dict(source.state_dict())
+    assert model.weight is weight and weight.data is data and weight._version == version + 1
+    np.testing.assert_array_equal(weight.detach().numpy(), [[3.0, 3.0]])
+    with pytest.raises(GraphError, match=MODIFIED):
+        out.backward()
 
 
 # ------------------------------------------------------- grad property (item 10)

@@ -385,3 +385,21 @@ def test_frames_one_per_step(tmp_path):
     assert (tmp_path / "png" / "step_001.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match=r"\.html.*\.svg.*frames"):
         steps.save(tmp_path / "steps.pdf")
+
+
+# ``accelerator`` (conftest.py): the fake device that refuses NumPy arrays as CuPy does, and
+# CUDA where there is one
+def test_steps_on_an_accelerator(accelerator):
+    w = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True, device=accelerator)
+    w.name = "w"
+    data = ag.tensor([1.0, 2.0, 3.0], dtype=ag.float64, device=accelerator)
+    loss = (w * data).relu().sum() + (w * data).tanh().sum() * 0.0
+    steps = ag.backward_steps(loss)
+    text = str(steps)
+    assert "rule  d/dx max(x, 0) = 1 if x > 0 else 0" in text
+    assert "relu" in steps.why(w) and "inactive" in steps.why(w)
+    assert "<svg" in steps.to_html() and "@keyframes" in steps.to_svg()
+    loss.backward()
+    np.testing.assert_array_equal(
+        ag.tensor(steps.gradient_of(w)).cpu().numpy(), w.grad.cpu().numpy()
+    )

@@ -404,6 +404,21 @@ def test_inputs_drawn_as_inputs_with_their_values_and_the_targets_of_the_loss():
     assert "%1 = input (2, 2) float32 [[1.0, 2.0], [3.0, 4.0]]" in lines
 
 
+def test_a_scope_records_its_display_label_beside_its_label():
+    x = value([1.0, 2.0], "x")
+    s = ag.scope("layers.0", display="Linear(2 -> 2)")
+    with s:
+        y = x * 2.0
+    (label,) = y.grad_fn.scope
+    assert y.grad_fn.scope == ("layers.0",) and label.display == "Linear(2 -> 2)"
+    s.label, s.display = "head", None  # a module renamed when attached to a parent
+    with s:
+        z = y.exp()
+    assert z.grad_fn.scope == ("head",) and not hasattr(z.grad_fn.scope[0], "display")
+    boxes = {c.texts[0] for c in render(ag.draw_graph(z.sum())).clusters.values()}
+    assert boxes == {"layers.0: Linear(2 -> 2)", "head"}
+
+
 def test_modules_are_named_by_their_class_beside_their_path():
     nn = pytest.importorskip("nn")
     model = nn.MLP(4, [3], 2, dropout=0.5)

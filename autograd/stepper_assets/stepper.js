@@ -72,7 +72,7 @@
     list.forEach(function (l) {
       var d = document.createElement("div");
       d.className = "ag-l ag-" + l[0];
-      d.textContent = l[1];
+      d.textContent = typeof l[1] === "number" ? data.t[l[1]] : l[1];
       el.appendChild(d);
     });
   }
