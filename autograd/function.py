@@ -175,12 +175,7 @@ class Function:
                     break
         if self.save_inputs:
             self.inputs = inputs
-            self.versions = [
-                (x._version if x._base is None else saved_version(x))
-                if isinstance(x, Tensor)
-                else None
-                for x in inputs
-            ]
+            self.versions = _versions(inputs)
             saved = (*arrays, out) if self.save_output else tuple(arrays)
         else:
             self.inputs = ()
@@ -209,12 +204,7 @@ class Function:
         if saved.__class__ is not tuple:
             raise self._unusable(saved)
         if self.save_inputs:
-            versions = [
-                (x._version if x._base is None else saved_version(x))
-                if isinstance(x, Tensor)
-                else None
-                for x in self.inputs
-            ]
+            versions = _versions(self.inputs)
             if versions != self.versions:
                 raise self._modified(versions)
         if create_graph:  # the inputs as Tensors, the output as a Tensor of this node
@@ -267,6 +257,15 @@ _HINT = (
     "module's running statistics, nn.init). Run the forward again after the change, or change "
     "a copy (x.clone()) instead."
 )
+
+
+def _versions(inputs: tuple[Any, ...]) -> list[int | None]:
+    """The version of each tensor operand (None for other constants): what a node records at
+    forward and compares at backward."""
+    return [
+        (x._version if x._base is None else saved_version(x)) if isinstance(x, Tensor) else None
+        for x in inputs
+    ]
 
 
 def _static_attr(cls: type, name: str) -> Any:

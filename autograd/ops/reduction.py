@@ -338,10 +338,7 @@ def var(
         "var", axis, ddof, keepdims, dim, keepdim, correction, unbiased
     )
     x = as_tensor(x)
-    axes = normalize_axes("var", axis, x.ndim)
-    n = math.prod(x.shape[a] for a in axes)
-    if n - ddof <= 0:
-        raise ValueError(f"var: {n} values with ddof={ddof} leave no degrees of freedom")
+    axes, n = _degrees_of_freedom("var", x, axis, ddof)
     d = x - mean(x, axes, keepdims=True)
     return sum(d * d, axes, keepdims) / (n - ddof)
 
@@ -367,13 +364,20 @@ def std(
         "std", axis, ddof, keepdims, dim, keepdim, correction, unbiased
     )
     x = as_tensor(x)
-    axes = normalize_axes("std", axis, x.ndim)
-    n = math.prod(x.shape[a] for a in axes)
-    if n - ddof <= 0:
-        raise ValueError(f"std: {n} values with ddof={ddof} leave no degrees of freedom")
+    axes, _ = _degrees_of_freedom("std", x, axis, ddof)
     if not dtypes.is_floating(x.dtype):
         x = cast_constant(x, dtypes.get_default_dtype())
     return Std(x.shape, axes, keepdims, ddof)(x)
+
+
+def _degrees_of_freedom(op: str, x: Tensor, axis: Axis, ddof: int) -> tuple[tuple[int, ...], int]:
+    """The normalized axes of var/std and n, the number of values each result is taken over;
+    an error if n - ddof leaves no degrees of freedom."""
+    axes = normalize_axes(op, axis, x.ndim)
+    n = math.prod(x.shape[a] for a in axes)
+    if n - ddof <= 0:
+        raise ValueError(f"{op}: {n} values with ddof={ddof} leave no degrees of freedom")
+    return axes, n
 
 
 def _var_args(
