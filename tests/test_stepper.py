@@ -20,28 +20,13 @@ import autograd as ag
 from autograd import ops
 from autograd.function import Function
 
+from .graphs import micrograd
+
 pytest.importorskip("graphviz", reason="the graphviz Python package: pip install -e .")
 
 
 def value(x, name=None):
     return ag.tensor(x, dtype=ag.float64, requires_grad=True, name=name)
-
-
-def micrograd():
-    """micrograd's README expression; returns (a, b, g)."""
-    a, b = value(-4.0, "a"), value(2.0, "b")
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.name = "g"
-    return a, b, g
 
 
 def engine_order(root, tensors):

@@ -10,6 +10,7 @@ Needs ``pip install playwright`` and a Chromium: $ARRAYGRAD_CHROMIUM, or ``chrom
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 
 import autograd as ag
+
+from .graphs import micrograd
 
 pytest.importorskip("graphviz", reason="the graphviz Python package: pip install -e .")
 sync_api = pytest.importorskip(
@@ -31,25 +34,6 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium found: install it (apt-get install chromium) or set ARRAYGRAD_CHROMIUM",
 )
-
-
-def micrograd():
-    def value(x, name):
-        return ag.tensor(x, dtype=ag.float64, requires_grad=True, name=name)
-
-    a, b = value(-4.0, "a"), value(2.0, "b")
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.name = "g"
-    return g
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +103,7 @@ def walk(page, steps, tmp_path, prefix):
 
 
 def test_saved_html_walks_every_step_and_shows_the_engines_numbers(browser, tmp_path):
-    g = micrograd()
+    *_, g = micrograd()
     steps = ag.backward_steps(g)
     path = steps.save(tmp_path / "backprop.html")
     page, errors = open_page(browser, Path(path).as_uri())
@@ -160,13 +144,14 @@ def test_notebook_exported_with_nbconvert_runs_the_stepper(browser, tmp_path):
     nbconvert = pytest.importorskip("nbconvert", reason="pip install nbconvert")
     nbclient = pytest.importorskip("nbclient", reason="pip install nbclient ipykernel")
     pytest.importorskip("ipykernel", reason="pip install ipykernel")
-    source = Path(__file__).read_text()
-    expression = source[source.index("def micrograd():") : source.index("@pytest.fixture")]
+    expression = inspect.getsource(micrograd)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell("import autograd as ag\n\n" + expression),
-        nbformat.v4.new_code_cell("ag.backward_steps(micrograd())"),
-        nbformat.v4.new_code_cell("ag.backward_steps(micrograd() * 2)  # a second stepper"),
+        nbformat.v4.new_code_cell(
+            "from __future__ import annotations\n\nimport autograd as ag\n\n" + expression
+        ),
+        nbformat.v4.new_code_cell("ag.backward_steps(micrograd()[2])"),
+        nbformat.v4.new_code_cell("ag.backward_steps(micrograd()[2] * 2)  # a second stepper"),
     ]
     root = Path(__file__).resolve().parent.parent
     nbclient.NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(root)}}).execute()
@@ -175,7 +160,7 @@ def test_notebook_exported_with_nbconvert_runs_the_stepper(browser, tmp_path):
     path.write_text(html, encoding="utf-8")
     page, errors = open_page(browser, path.as_uri())
     assert page.evaluate("document.querySelectorAll('.agstep[data-ready]').length") == 2
-    steps = ag.backward_steps(micrograd())
+    steps = ag.backward_steps(micrograd()[2])
     shoot(page, tmp_path, "notebook_first")
     walk(page, steps, tmp_path, "notebook")  # the first stepper; keys go to the focused one
     counts = page.evaluate("[...document.querySelectorAll('.ag-count')].map(c => c.textContent)")
