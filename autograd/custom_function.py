@@ -75,6 +75,7 @@ class FunctionCtx:
         self._non_differentiable.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
+        """PyTorch's declaration of inputs changed in place: not supported (an error)."""
         raise NotImplementedError(
             "mark_dirty: custom functions that change their inputs in place are not supported; "
             "return a new tensor instead"

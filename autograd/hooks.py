@@ -38,6 +38,7 @@ class RemovableHandle:
         self.hooks, self.hook = hooks, hook
 
     def remove(self) -> None:
+        """Unregister the hook (again: nothing happens)."""
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
 
