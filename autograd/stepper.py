@@ -775,7 +775,8 @@ class BackwardSteps:
             a = _array(node.value)
             kind = "an integer or bool tensor" if a.dtype.kind in "iub" else "a tensor"
             return [
-                f"{node.ref} is {kind} that does not require grad (data, a target, a mask or "
+                f"{node.ref} (shape {tuple(a.shape)}, {a.dtype}) is {kind} that does not "
+                f"require grad (data, a target, a mask or "
                 f"a constant): no gradient is computed for it. If it was computed from "
                 f"tensors that require grad, a detach(), a no_grad() block or an integer op "
                 f"(argmax, a comparison, a cast to an integer dtype) cut it from the graph."
@@ -831,7 +832,7 @@ class BackwardSteps:
             lines = drawing.lines()
             direction = rankdir or drawing.rankdir()
             graph = _new_graph(direction, drawing)
-            graph.body.extend(lines)
+            graph.body.extend(lines + drawing.stacking(direction))
             svg = graph.pipe(format="svg").decode("utf-8")
             self._master = (svg, drawing, direction)
         return self._master
@@ -1010,7 +1011,7 @@ class BackwardSteps:
         state = self._states.at(s)
         picture = _Picture(self._rec, self._states, collapse, max_nodes, (state, set(cur), hot))
         graph = _new_graph(direction, picture)
-        graph.body.extend(picture.lines())
+        graph.body.extend(picture.lines() + picture.stacking(direction))
         text = [f"step {s + 1} / {len(self.steps)}"] + [t for _, t in step.lines]
         text += [" "] * (1 + max(len(x.lines) for x in self.steps) - len(text))  # one height
         label = '<br align="left"/>'.join(_html(t) for t in text) + '<br align="left"/>'

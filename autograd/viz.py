@@ -126,8 +126,9 @@ def draw_graph(
     walk = _Walk(roots, max_nodes)
     drawing = _Drawing(walk, rule, show_values, show_grads, show_shapes)
     lines = drawing.lines()
-    graph = new_graph(rankdir or drawing.rankdir())
-    graph.body.extend(lines)
+    direction = rankdir or drawing.rankdir()
+    graph = new_graph(direction)
+    graph.body.extend(lines + drawing.stacking(direction))
     return graph
 
 
@@ -395,6 +396,7 @@ class _Drawing:
         self.linked: set[tuple[str, str]] = set()
         self.more_id: str | None = None  # the node that says what max_nodes left out
         self.consumers: dict[int, list[Function]] = {}  # leaf id -> ops that use it
+        self.side_by_side: dict[str, list[str]] = {}  # op node -> the parameters it takes
         for fn in ops:
             for e in fn.edges:
                 if isinstance(e, Tensor):
@@ -456,6 +458,17 @@ class _Drawing:
         wide, tall = ranks * RANK_WIDTH, breadth * NODE_WIDTH  # points, roughly
         return "LR" if wide <= NOTEBOOK_WIDTH or wide <= tall else "TB"
 
+    def stacking(self, rankdir: str) -> list[str]:
+        """Top to bottom, invisible edges that put the parameters of one op (a layer's
+        weight and bias) above one another instead of side by side: a narrower picture."""
+        if rankdir not in ("TB", "BT"):
+            return []
+        return [
+            f"\t{a} -> {b} [style=invis]\n"
+            for ids in self.side_by_side.values()
+            for a, b in zip(ids, ids[1:])
+        ]
+
     def link(self, tail: str, head: str, style: str = "") -> None:
         if tail in self.once or head in self.once:  # a collapsed scope or the summary
             if tail == head or (tail, head) in self.linked:
@@ -487,6 +500,8 @@ class _Drawing:
             if e is not None:
                 if e in self.ends:
                     self.link(self.ends[e], head)
+                    if module is None and isinstance(e, Tensor):
+                        self.side_by_side.setdefault(head, []).append(self.ends[e])
                 else:  # left out by max_nodes
                     if self.more_id is None:
                         self.more_id = self.new_id()

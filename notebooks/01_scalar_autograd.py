@@ -32,6 +32,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import SVG
 
 import autograd as ag
 
@@ -82,6 +83,28 @@ print(f"g = {g.item():.4f}")  # micrograd: 24.7041
 
 # %%
 ag.draw_graph(g)
+
+# %% [markdown]
+# ## Step through the backward pass
+#
+# `ag.backward_steps(g)` runs the same backward pass as `g.backward()` on the same graph,
+# but stops to show each step: the forward values appear first, then, one node at a time,
+# the gradient arriving from above, the node's local rule, and what it sends to each input
+# (the gradient times the local derivative). Where a result is used more than once the
+# contributions add up, and the panel says which one of how many it is. Use the buttons or
+# the arrow keys; "Why is the gradient ... zero?" explains a zero or missing gradient.
+# Recording changes nothing: the `.grad` of `a` and `b` are still unset after it.
+
+# %%
+steps = ag.backward_steps(g)
+steps
+
+# %% [markdown]
+# Where no JavaScript runs (GitHub's notebook view, nbviewer, a PDF) the same steps play as
+# an animated picture, which `steps.save("backprop.svg")` writes to a file:
+
+# %%
+SVG(steps.to_svg())
 
 # %% [markdown]
 # `g.backward()` seeds $\partial g / \partial g = 1$ at the output and runs every node's

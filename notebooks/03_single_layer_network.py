@@ -35,6 +35,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import SVG
 
 import autograd as ag
 import nn
@@ -171,6 +172,35 @@ loss = nn.functional.mse_loss(model(X), Y)
 loss.name = "loss"
 print(model)
 ag.draw_graph(loss, collapse=True, show_values=False)
+
+# %% [markdown]
+# ## Backpropagation through the network, step by step
+#
+# The same loss in the stepper (notebook 1 shows it on scalars). With `collapse=True` each
+# module is one step: the panel gives the shapes of the gradient that arrives and of what
+# goes to each parameter, summarizes large tensors (min, mean, max, norm, zeros) and, where
+# a gradient is summed back to a broadcast input's shape, the reduction
+# (`sum over axis 0: (n, 1) -> (1,)` for the output bias).
+
+# %%
+steps = ag.backward_steps(loss, collapse=True)
+steps
+
+# %% [markdown]
+# The static form, for places without JavaScript:
+
+# %%
+SVG(steps.to_svg())
+
+# %% [markdown]
+# `why` says why a gradient is zero or missing, from what the engine saw: an inactive ReLU
+# (and on how many elements), a saturated sigmoid or tanh, a tensor that does not require
+# grad, a tensor on no path to the loss. Here the first layer's weights did get a gradient
+# (each hidden unit is active for some of the 200 points), and the inputs get none:
+
+# %%
+print(steps.why(model.layers[0].weight))
+print(steps.why(X))
 
 # %% [markdown]
 # Next: [4. MNIST and Table 10.1](04_mnist_table_10_1.ipynb), the same idea with two

@@ -439,7 +439,18 @@ def test_direction_follows_the_shape_of_the_graph():
         graph = ag.draw_graph(loss, collapse=collapse)
         assert "rankdir=TB" in graph.source  # a long chain of layers: top to bottom
         width = float(ET.fromstring(graph.pipe(format="svg")).get("width").rstrip("pt"))
-        assert width < 1300, width  # fits a notebook (it was 9674 and 4165 px left to right)
+        assert width < 1000, width  # fits a notebook (it was 9674 and 4165 px left to right)
+    # top to bottom, a layer's weight and bias are stacked, not side by side
+    pic = render(ag.draw_graph(loss))
+    weight, bias = pic.one("layers.0.weight").box, pic.one("layers.0.bias").box
+    assert weight[3] < bias[1]  # the weight's bottom above the bias's top
+    assert weight[0] < bias[2] and bias[0] < weight[2]  # overlapping columns
+    # left to right they stay in one column of the rank before their op (no invisible edge)
+    small = nn.Linear(3, 2)
+    pic = render(ag.draw_graph(small(ag.randn(4, 3)).sum(), rankdir="LR"))
+    weight, bias = pic.one("weight").box, pic.one("bias").box
+    assert weight[0] < bias[2] and bias[0] < weight[2]
+    assert "invis" not in ag.draw_graph(small(ag.randn(4, 3)).sum(), rankdir="LR").source
     assert "rankdir=LR" in ag.draw_graph(small_graph()).source
     assert "rankdir=LR" in ag.draw_graph(neuron()["o"]).source
 
