@@ -630,6 +630,7 @@ class _Picture(_Drawing):
         if node is None:
             return super().tensor(nid, t, kind, name)
         self.record_of[node.index] = nid
+        self.titles[nid] = node.ref
         state = self.states.final if self.frame is None else self.frame[0]
         texts = state[node.index]
         title = f"<b>{_html(node.ref)}</b>"
@@ -867,7 +868,11 @@ class BackwardSteps:
                         ends = {drawing.ends.get(e) for e in fn.edges if e is not None}
                         rec_id = drawing.record_of.get(n.index)
                         into = (head, rec_id)
-                        pairs = [(a, b) for a, b in pairs if a in ends or (a, b) == into]
+                        pairs = [
+                            (a, b)
+                            for a, b in pairs
+                            if drawing.stub_of.get(a, a) in ends or (a, b) == into
+                        ]
                 elif drawing.more_id is not None:
                     cur.append(drawing.more_id)
         return list(dict.fromkeys(cur)), [f"{a}->{b}" for a, b in dict.fromkeys(pairs)]

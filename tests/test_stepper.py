@@ -343,6 +343,24 @@ def test_html_is_self_contained_and_small():
     assert set(bundle) == {"text/html", "text/plain"} and bundle["text/plain"] == repr(steps)
 
 
+def test_a_big_fan_out_is_drawn_with_stubs_and_the_stub_edges_light_up():
+    x = value(0.5, "x")
+    y = x
+    for _ in range(40):
+        y = (y * 0.9).sin() + x
+    steps = ag.backward_steps(y, max_nodes=None)
+    _, drawing, _ = steps._picture()
+    record = drawing.record_of[steps._node_of(x).index]
+    stubs = [s for s, r in drawing.stub_of.items() if r == record]
+    assert len(stubs) == 41 - ag.viz.FANOUT
+    data = _data(steps.to_html())
+    lit = {e for step in data["steps"] if step["p"] == "backward" for e in step["e"]}
+    # each addition's backward step sends dL/dx along the edge from x's record or its stub
+    from_x = {e for e in lit if e.split("->")[0] in {record, *stubs}}
+    assert len(from_x) == 41
+    assert {e.split("->")[0] for e in from_x} == {record, *stubs}
+
+
 def test_animated_svg_plays_without_script(tmp_path):
     *_, g = micrograd()
     steps = ag.backward_steps(g)

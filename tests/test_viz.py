@@ -26,6 +26,7 @@ pytest.importorskip(
 import graphviz
 
 import autograd as ag
+from autograd import viz
 from autograd.viz import COLORS, NONFINITE, op_label
 
 DATA = Path(__file__).parent / "data"
@@ -249,6 +250,37 @@ def test_a_tensor_used_many_times_is_drawn_once():
     users = sorted(pic.nodes[i].texts[0] for i in pic.out_of(pic.one("x")))
     assert users == ["*", "*", "/", "exp", "sin"]
     assert sorted(pic.nodes[i].texts[0] for i in pic.out_of(pic.one("h"))) == ["/", "log"]
+
+
+def test_in_a_big_picture_a_tensor_used_many_times_gets_stubs_beside_its_later_uses():
+    # x added at every step of a 50-step chain: 50 long edges fanning out of one record made
+    # Graphviz take 19 s (1,000 ops: many minutes); past FANOUT uses, a stub stands for x
+    x = value(0.5, "x")
+    y = x
+    for _ in range(50):
+        y = (y * 0.9).sin() + x
+    pic = render(ag.draw_graph(y, max_nodes=None))
+    (record,) = [n for n in pic.named("x") if n.fill == BLUE]
+    assert len(pic.out_of(record)) == viz.FANOUT
+    stubs = [n for n in pic.named("x") if n.id != record.id]
+    assert len(stubs) == 51 - viz.FANOUT  # x * 0.9 first, then 50 additions
+    for stub in stubs:
+        assert stub.dashed and stub.texts == ["x"] and stub.fill == "none"
+        assert [pic.nodes[i].text for i in pic.out_of(stub)] == ["+"]
+    # every use of x is drawn, by the record or a stub
+    uses = [b for a, b in pic.edges if a == record.id or a in {n.id for n in stubs}]
+    assert len(uses) == 51
+    # an unnamed tensor's stubs show its value; a small picture draws every edge
+    z = ag.tensor(0.5, requires_grad=True, dtype=ag.float64)
+    y = z
+    for _ in range(50):
+        y = (y * 0.9).sin() + z
+    assert len(render(ag.draw_graph(y, max_nodes=None)).named("0.5")) == 51 - viz.FANOUT
+    small = x
+    for _ in range(20):
+        small = small.sin() + x
+    pic = render(ag.draw_graph(small))
+    assert len(pic.named("x")) == 1 and len(pic.out_of(pic.one("x"))) == 21
 
 
 def test_shared_subgraph_of_several_roots_is_drawn_once():
