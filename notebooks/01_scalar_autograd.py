@@ -46,9 +46,10 @@ def value(x: float, name: str) -> ag.Tensor:
 # ## micrograd's expression
 #
 # The example from [micrograd](https://github.com/karpathy/micrograd)'s README, written
-# as a function so that we can evaluate it again later. (micrograd writes `c += c + 1`;
-# a tensor has no in-place `+=`, so each line makes a new tensor, which is the same
-# thing for the graph.)
+# as a function so that we can evaluate it again later. (micrograd writes `c += c + 1`,
+# and so can you: on a result of the graph, `+=` records a new node and rebinds the name,
+# since an in-place write would change a value that backward still needs. Here each line
+# says so explicitly.)
 
 
 # %%

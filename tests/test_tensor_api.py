@@ -452,6 +452,13 @@ def test_numpy():
     s = (t * 2.0).sum().numpy()  # a 0-d result
     assert isinstance(s, np.ndarray) and s.shape == () and s == 6.0
     np.testing.assert_array_equal(np.asarray(t), [1.0, 2.0])
+    # unlike PyTorch (README, conventions), also on a tensor that requires grad: its array,
+    # shared, not recorded
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    a = w.numpy()
+    assert isinstance(a, np.ndarray) and np.shares_memory(a, w.data)
+    a[0] = 5.0
+    assert w.tolist() == [5.0, 2.0] and w._version == 0  # a raw write: not counted
 
 
 def test_python_number_conversions():
