@@ -20,7 +20,7 @@ import pytest
 
 import autograd as ag
 
-from .graphs import micrograd
+from .graphs import expression, micrograd
 
 pytest.importorskip("graphviz", reason="the graphviz Python package: pip install -e .")
 sync_api = pytest.importorskip(
@@ -144,12 +144,11 @@ def test_notebook_exported_with_nbconvert_runs_the_stepper(browser, tmp_path):
     nbconvert = pytest.importorskip("nbconvert", reason="pip install nbconvert")
     nbclient = pytest.importorskip("nbclient", reason="pip install nbclient ipykernel")
     pytest.importorskip("ipykernel", reason="pip install ipykernel")
-    expression = inspect.getsource(micrograd)
+    header = "from __future__ import annotations\n\nfrom typing import Any\n\nimport autograd as ag"
+    source = "\n\n".join([header, inspect.getsource(expression), inspect.getsource(micrograd)])
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell(
-            "from __future__ import annotations\n\nimport autograd as ag\n\n" + expression
-        ),
+        nbformat.v4.new_code_cell(source),
         nbformat.v4.new_code_cell("ag.backward_steps(micrograd()[2])"),
         nbformat.v4.new_code_cell("ag.backward_steps(micrograd()[2] * 2)  # a second stepper"),
     ]
