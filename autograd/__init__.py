@@ -19,6 +19,7 @@ from .anomaly import (
     set_detect_anomaly,
 )
 from .backend import Device
+from .compiler import CompileError, compile
 from .creation import (
     arange,
     eye,
@@ -95,6 +96,7 @@ __arraygrad__ = True  # marks this package as arraygrad's (see _install_check.py
 __all__ = [
     "AnomalyError",
     "ArraygradError",
+    "CompileError",
     "DTypeError",
     "Device",
     "DeviceError",
@@ -107,6 +109,7 @@ __all__ = [
     "Tensor",
     "arange",
     "backward_steps",
+    "compile",
     "bool_",
     "cuda",
     "default_generator",

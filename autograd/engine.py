@@ -26,7 +26,7 @@ from .backend import CPU_TYPES, NUMPY_ARRAY, backend_of, check_same_device, devi
 from .backward_math import tensor_math
 from .errors import DTypeError, GraphError, ShapeError
 from .function import Function
-from .grad_mode import enable_grad
+from .grad_mode import _mode, enable_grad
 from .operands import as_tensor
 from .tensor import Tensor, _make, bump_version
 
@@ -123,6 +123,8 @@ def _execute(
     observer: Any = None,
 ) -> dict[Any, Any]:
     retain = create_graph if retain_graph is None else retain_graph
+    if _mode.tape is not None:  # autograd.compile is recording: it watches the run
+        observer = _compile_observer(create_graph, targets, observer)
     grads: dict[Any, Any] = {}
     for i, (root, g) in enumerate(zip(roots, gradients)):
         node = _root_node(root, i)
@@ -139,6 +141,15 @@ def _execute(
     else:
         _run(grads, deps, needed, target_set, captured, retain, False, observer)
     return captured
+
+
+def _compile_observer(create_graph: bool, targets: Any, observer: Any) -> Any:
+    from .compiler import CompileError
+
+    if create_graph or targets is not None or observer is not None:
+        what = "create_graph=True" if create_graph else "autograd.grad / backward(inputs=)"
+        raise CompileError(f"compile: {what} inside a compiled function cannot be recorded")
+    return _mode.tape
 
 
 def _run(

@@ -47,6 +47,7 @@ class Function:
 
     __slots__ = (
         "__weakref__",
+        "_compiled_saved",  # where a compiled step's recording finds what backward needs
         "anomaly",  # where the node was created: set in anomaly mode only (anomaly.py)
         "constant_operands",
         "edges",
@@ -155,7 +156,11 @@ class Function:
         if _anomaly.enabled:  # detect_anomaly(): check the output, keep where the node was made
             check_forward(self, out, inputs, recorded and _mode.enabled)
         if not (recorded and _mode.enabled):
-            return _make(out, None)
+            if _mode.tape is None:
+                return _make(out, None)
+            result = _make(out, None)
+            _mode.tape.op(self, inputs, result, extra if self.save_extra else None)
+            return result
         self.edges = edges = tuple(edges)
         self.hooks = None
         self.shapes = None
@@ -181,7 +186,10 @@ class Function:
             self.inputs = ()
             saved = (out,) if self.save_output else ()
         self.saved = (*saved, extra) if self.save_extra else saved
-        return _make(out, self)
+        result = _make(out, self)
+        if _mode.tape is not None:  # autograd.compile is recording
+            _mode.tape.op(self, inputs, result, extra if self.save_extra else None)
+        return result
 
     def constants(self) -> str | None:
         """The op's constants as a label reads them (``axis=1``, ``[:, 0]``, ``0.01``), or
@@ -212,6 +220,11 @@ class Function:
             saved = (*inputs, _make(saved[len(inputs)], self)) if self.save_output else inputs
             if self.save_extra:
                 saved = (*saved, self.recompute_extra(m, *saved))
+        return self.rule(m, g, saved)
+
+    def rule(self, m: Any, g: Any, saved: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``backward`` on the saved values, each gradient summed back to its input's shape
+        (what ``apply_backward`` runs after its checks; a compiled step's replay calls it)."""
         grads = self.backward(m, g, *saved)
         if type(grads) is not tuple:
             grads = (grads,)

@@ -18,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _GradMode(threading.local):
     enabled = True
     scope: tuple[str, ...] = ()  # labels of the enclosing scopes, outermost first
+    tape: Any = None  # the recording autograd.compile is making, while it makes one
 
 
 _mode = _GradMode()

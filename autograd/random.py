@@ -14,6 +14,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import Device, backend_for, backend_of
+from .compiler import drawn
 from .conversion import as_array, shape_args
 from .creation import _leaf
 from .errors import DeviceError, DTypeError, ShapeError
@@ -73,6 +74,7 @@ def manual_seed(seed: int) -> Generator:
     return cpu
 
 
+@drawn
 def rand(
     *shape: int | Sequence[int],
     generator: Generator | None = None,
@@ -87,6 +89,7 @@ def rand(
     return _leaf(data, requires_grad)
 
 
+@drawn
 def randn(
     *shape: int | Sequence[int],
     generator: Generator | None = None,
@@ -101,6 +104,7 @@ def randn(
     return _leaf(data, requires_grad)
 
 
+@drawn
 def randint(
     low: int,
     high: int | Sequence[int] | None = None,
@@ -147,6 +151,7 @@ def _is_int(v: Any) -> bool:
     return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "__len__")
 
 
+@drawn
 def randperm(
     n: int, generator: Generator | None = None, device: str | Device | None = None
 ) -> Tensor:

@@ -148,10 +148,14 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             _check_grad(self, value)
+        if _mode.tape is not None:
+            _mode.tape.set_grad(self, value)
         self._grad = value
 
     @grad.deleter
     def grad(self) -> None:
+        if _mode.tape is not None:
+            _mode.tape.set_grad(self, None)
         self._grad = None
 
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
@@ -170,6 +174,8 @@ class Tensor:
     # -------------------------------------------------------------- conversion
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number (copies one number)."""
+        if _mode.tape is not None:
+            _reading("item()")
         if self.data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python number, this one "
@@ -179,12 +185,16 @@ class Tensor:
 
     def tolist(self) -> Any:
         """The value as (nested) Python lists of numbers."""
+        if _mode.tape is not None:
+            _reading("tolist()")
         return backend_of(self.data).to_numpy(self.data).tolist()
 
     def numpy(self) -> np.ndarray:
         """The value as a NumPy array (shares memory with the tensor on the CPU). Unlike
         PyTorch, also for a tensor that requires grad: the array is raw data, and writes into
         it bypass the graph and the version counter (as writes into ``.data`` do)."""
+        if _mode.tape is not None:
+            _reading("numpy()")
         backend = backend_of(self.data)
         if backend.device_type != "cpu":
             raise TypeError(
@@ -242,6 +252,8 @@ class Tensor:
         their version counter, as in PyTorch: an in-place change of one counts for both."""
         t = _make(self.data, None)
         t._base = _shared_base(self)
+        if _mode.tape is not None:
+            _mode.tape.alias(t, self)
         return t
 
     def __float__(self) -> float:
@@ -256,6 +268,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _mode.tape is not None:
+            _reading("bool()")
         if self.data.size != 1:
             raise ValueError(
                 f"The truth value of a tensor with {self.data.size} elements is ambiguous; use "
@@ -461,6 +475,8 @@ class Tensor:
                 f"copy_: the source has shape {value.shape}, which does not broadcast to this "
                 f"tensor's shape {self.shape}"
             )
+        if _mode.tape is not None:
+            _mode.tape.write(self, src if isinstance(src, Tensor) else value)
         data = writable_data(self)
         with device_guard(data):
             data[...] = value
@@ -945,6 +961,8 @@ def saved_version(t: Tensor) -> int:
 
 def bump_version(t: Tensor) -> None:
     """Count an in-place change of ``t``'s data (and of the tensor it shares its data with)."""
+    if _mode.tape is not None:  # autograd.compile: only recorded writes may change a tensor
+        _mode.tape.bumped(t)
     t._version += 1
     base = t._base
     if base is None:
@@ -1046,6 +1064,8 @@ def _write(t: Tensor, op: str, result: Tensor) -> Tensor:
             f"{op}: result type {value.dtype} can't be cast to the desired output type "
             f"{t.dtype}; convert first (x = x.to(autograd.{value.dtype}) or out of place)"
         )
+    if _mode.tape is not None:
+        _mode.tape.write(t, result)
     data = writable_data(t)
     with device_guard(data):
         data[...] = value
@@ -1071,3 +1091,9 @@ _UFUNC_OPS = {
     np.bitwise_or: "logical_or",
     np.bitwise_xor: "logical_xor",
 }
+
+
+def _reading(what: str) -> None:
+    from .compiler import reading
+
+    reading(what)

@@ -11,6 +11,8 @@ forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
 * NumPy: the same math written by hand, as one would without an engine: the three affine
   maps, ReLU, a shifted log-softmax, and the backward pass (softmax minus one-hot, the
   matrix products, ReLU masks, bias sums), then the same update.
+* compiled: the arraygrad step under ``autograd.compile`` (recorded twice, then replayed),
+  the update as in-place tensor ops under ``no_grad``.
 * PyTorch (if installed), CPU, with as many threads as NumPy's BLAS uses: the usual
   ``zero_grad(set_to_none) / F.cross_entropy / backward / p -= lr * p.grad`` step.
 
@@ -22,10 +24,10 @@ and updated weights) before timing. For the timing, the NumPy step then works on
 own arrays (weights, inputs, labels; both steps update the weights in place, by the same
 math): with copies, where the allocator happened to place each copy moved the ratio of single
 runs by several percent either way (1.07 to 1.16 for the same code), with one set of arrays it
-cannot favour either side. arraygrad and NumPy are timed in interleaved rounds, each
-round a block of steps of one then a block of the other (the order alternating from round to
-round), so that a change of machine load hits both alike: ``ratio`` is the median over rounds
-of arraygrad's block time over NumPy's in the same round (the issue's target is <= 1.15), and
+cannot favour either side. arraygrad, compiled and NumPy are timed in interleaved
+rounds, each round a block of steps of each (the order rotating from round to round), so that
+a change of machine load hits all alike: a ``ratio`` is the median over rounds of a step's
+block time over NumPy's in the same round (targets: <= 1.15 eager, <= 1.00 compiled), and
 each reported time is the median over rounds of the mean step time in a block. PyTorch is
 timed after them, in blocks of its own: its OpenMP workers, like OpenBLAS's, keep spinning on
 the cores for a while after each call, and would slow down whichever block came next.
@@ -93,6 +95,25 @@ def arraygrad_step(model: nn.Module, x: ag.Tensor, y: ag.Tensor) -> Callable[[],
         return float(loss.item())
 
     return step
+
+
+def compiled_step(model: nn.Module, x: ag.Tensor, y: ag.Tensor) -> Callable[[], float]:
+    """The arraygrad step under ``autograd.compile``: recorded on its first two calls, then
+    replayed; the update written with in-place tensor ops (writes into ``.data`` are not
+    recorded)."""
+    params = list(model.parameters())
+
+    @ag.compile
+    def train_step(x: ag.Tensor, y: ag.Tensor) -> ag.Tensor:
+        model.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        with ag.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return loss
+
+    return lambda: float(train_step(x, y).item())
 
 
 def numpy_step(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
@@ -192,18 +213,26 @@ def run(args: argparse.Namespace, threads: int | None) -> None:
     start = [p.numpy().copy() for p in model.parameters()]
 
     np_weights = [w.copy() for w in start]  # updated in place by the NumPy step
+    ag.manual_seed(SEED)
+    twin = nn.MLP(SIZES[0], list(SIZES[1:]), CLASSES)  # the same weights, for the check
     steps_by_name: dict[str, Callable[[], float]] = {
         "arraygrad": arraygrad_step(model, x, y),
+        "compiled": compiled_step(twin, x, y),
         "numpy": numpy_step(np_weights, x_np, y_np),
     }
-    weights = {"arraygrad": [p.data for p in model.parameters()], "numpy": np_weights}
+    weights = {
+        "arraygrad": [p.data for p in model.parameters()],
+        "compiled": [p.data for p in twin.parameters()],
+        "numpy": np_weights,
+    }
     if torch is not None:
         steps_by_name["pytorch"], weights["pytorch"] = torch_step(
             [w.copy() for w in start], x_np, y_np
         )
 
-    # Check: two steps from the same weights give the same losses and weights everywhere.
-    losses = {name: [step(), step()] for name, step in steps_by_name.items()}
+    # Check: four steps from the same weights give the same losses and weights everywhere
+    # (the compiled step records on the first two and replays on the others).
+    losses = {name: [step() for _ in range(4)] for name, step in steps_by_name.items()}
     for name in steps_by_name:
         same_loss = np.allclose(losses[name], losses["numpy"], rtol=1e-4, atol=1e-6)
         same_weights = all(
@@ -225,17 +254,23 @@ def run(args: argparse.Namespace, threads: int | None) -> None:
     print("arrays: arraygrad and NumPy timed on one set of weights and data (see the docstring)")
     # Timed on one set of arrays (see the module docstring): the NumPy step on the model's.
     shared = [p.data for p in model.parameters()]
-    pair = {"arraygrad": steps_by_name["arraygrad"], "numpy": numpy_step(shared, x.data, y.data)}
-    for step in pair.values():  # warm-up
+    pair = {
+        "arraygrad": steps_by_name["arraygrad"],
+        "compiled": compiled_step(model, x, y),
+        "numpy": numpy_step(shared, x.data, y.data),
+    }
+    for step in pair.values():  # warm-up (the compiled step's two recordings)
         block_ms(step, 3)
     times: dict[str, list[float]] = {name: [] for name in steps_by_name}
-    ratios = []
+    ratios: dict[str, list[float]] = {"arraygrad": [], "compiled": []}
     for r in range(rounds):
-        order = list(pair) if r % 2 == 0 else list(reversed(pair))  # ABBA: no order bias
+        names = list(pair)
+        order = names[r % 3 :] + names[: r % 3]  # each step first, second, last in turn
         block = {name: block_ms(pair[name], steps) for name in order}
         for name, t in block.items():
             times[name].append(t)
-        ratios.append(block["arraygrad"] / block["numpy"])
+        for name in ratios:
+            ratios[name].append(block[name] / block["numpy"])
     if "pytorch" in steps_by_name:  # after the others: see the module docstring
         time.sleep(0.5)
         block_ms(steps_by_name["pytorch"], 3)
@@ -243,10 +278,15 @@ def run(args: argparse.Namespace, threads: int | None) -> None:
     median = {name: statistics.median(t) for name, t in times.items()}
     for name, t in median.items():
         print(f"  {name:<10} {t:8.3f} ms/step   (min {min(times[name]):.3f})")
-    ratio = statistics.median(ratios)
-    print(f"ratio arraygrad / numpy:   {ratio:.3f}  (median of {rounds} rounds; target <= 1.15)")
+    for name, target in (("arraygrad", 1.15), ("compiled", 1.00)):
+        ratio = statistics.median(ratios[name])
+        print(
+            f"ratio {name} / numpy: {ratio:8.3f}  (median of {rounds} rounds; "
+            f"target <= {target:.2f})"
+        )
     if "pytorch" in median:
-        print(f"ratio arraygrad / pytorch: {median['arraygrad'] / median['pytorch']:.3f}")
+        for name in ("arraygrad", "compiled"):
+            print(f"ratio {name} / pytorch: {median[name] / median['pytorch']:.3f}")
 
 
 if __name__ == "__main__":

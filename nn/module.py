@@ -20,7 +20,9 @@ from typing import Any, NamedTuple, TypeVar
 
 import autograd as ag
 from autograd import Device, Tensor, dtypes
+from autograd.compiler import replayed_whole
 from autograd.conversion import to_args
+from autograd.grad_mode import _mode
 
 M = TypeVar("M", bound="Module")
 
@@ -61,6 +63,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _mode.tape is not None:  # autograd.compile is recording: it guards on train/eval
+            _mode.tape.module(self)
         with self._scope:  # ops recorded inside carry this module's name (graph pictures)
             return self.forward(*args, **kwargs)
 
@@ -268,6 +272,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed_whole
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter: ``grad = None`` (the default, as in
         PyTorch: the next backward stores fresh ones instead of adding to them), or, with

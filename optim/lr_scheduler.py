@@ -30,6 +30,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from autograd.compiler import replayed_whole
+
 from .optimizer import Optimizer, check_number
 
 
@@ -86,6 +88,7 @@ class LRScheduler(_Scheduler):
         before = self.lr_at(epoch - 1)[i] if epoch else self.base_lrs[i]
         return now if before == 0 else lr * (now / before)
 
+    @replayed_whole
     def step(self) -> None:
         """Advance one epoch and set each group's ``lr`` to the schedule's value (the closed
         form, or the chainable form for a group whose ``lr`` was changed elsewhere)."""
@@ -354,6 +357,7 @@ class ReduceLROnPlateau(_Scheduler):
             return value > best * (1 + self.threshold)
         return value > best + self.threshold
 
+    @replayed_whole
     def step(self, metrics: float) -> None:
         """Record one epoch's value of the watched metric, and reduce the rates if it is time."""
         current = float(metrics)

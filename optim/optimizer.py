@@ -22,6 +22,7 @@ from typing import Any
 
 from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, no_grad
 from autograd.backend import Backend, backend_of, transfer
+from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.tensor import bump_version
 
@@ -152,6 +153,7 @@ class Optimizer:
         check_number(self._name, name, value, low, **bounds)
 
     # -------------------------------------------------------------------- step
+    @replayed_whole
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``grad = None`` (the default; frees their memory and lets the
         next backward write fresh ones), or fill them with zeros in place."""
@@ -167,6 +169,7 @@ class Optimizer:
                 writable_data(p.grad).fill(0)
                 bump_version(p.grad)
 
+    @replayed_whole
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once; parameters whose ``grad`` is None
         are skipped. ``closure``, if given, recomputes the loss (with recording on) and returns

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import backend_of, device_guard
+from ..compiler import recorded
 from ..errors import DTypeError
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
 
 
+@recorded
 def _compare(op: str, ufunc: str, x: Any, y: Any) -> Tensor:
     x, y = operands(op, x, y)
     a = x.data if isinstance(x, Tensor) else x
@@ -49,6 +51,7 @@ def ge(x: Any, y: Any) -> Tensor:
     return _compare("ge", "greater_equal", x, y)
 
 
+@recorded
 def _logic(op: str, ufunc: str, *xs: Any) -> Tensor:
     ts = [as_tensor(x) for x in xs]
     for t in ts:

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from ..backend import backend_of, check_same_device, device_guard
+from ..compiler import rebuilt
 from ..function import Function
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
@@ -399,6 +400,7 @@ def minimum(x: Any, y: Any) -> Tensor:
     return Minimum()(*operands("minimum", x, y))
 
 
+@rebuilt
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``condition`` is true, else ``y`` (all three broadcast)."""
     cond = as_tensor(condition)

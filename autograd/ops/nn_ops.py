@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, check_same_device, device_guard, device_of, is_array
+from ..compiler import rebuilt
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..function import Function
 from ..operands import as_tensor, cast_constant, common_float_dtype, operands
@@ -321,6 +322,7 @@ def softplus(x: Any) -> Tensor:
     return Softplus()(as_tensor(x))
 
 
+@rebuilt
 def nll_loss(
     log_probs: Any,
     target: Any,
@@ -353,6 +355,7 @@ def nll_loss(
     )
 
 
+@rebuilt
 def cross_entropy(
     logits: Any,
     target: Any,

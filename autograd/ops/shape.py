@@ -21,6 +21,7 @@ from ..backend import (
     is_array,
     transfer,
 )
+from ..compiler import rebuilt
 from ..conversion import alias
 from ..errors import ShapeError
 from ..function import Function
@@ -388,6 +389,7 @@ def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
     return SumTo(x.shape, shape)(x)
 
 
+@rebuilt
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with NumPy's indexing: ints, slices, None, Ellipsis, boolean masks and
     integer arrays (repeated indices accumulate their gradient)."""
@@ -395,6 +397,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     return GetItem(x.shape, normalize_index("getitem", index, x))(x)
 
 
+@rebuilt
 def scatter(shape: Sequence[int], index: Any, values: Any) -> Tensor:
     """``zeros(shape)`` with ``values`` added at ``index`` (repeated indices accumulate)."""
     values = as_tensor(values)

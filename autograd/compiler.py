@@ -1,0 +1,777 @@
+"""``autograd.compile``: record a training step once, then replay it as a flat program.
+
+::
+
+    @autograd.compile
+    def train_step(x, y):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+The first two calls with a given kind of arguments run eagerly and are recorded; when both
+recordings agree, later calls replay the recording. A recording is the list of what the
+step computed, in order: each op's ``forward`` on arrays, each backward rule the engine ran
+(``Function.rule``, the same code as eager), each sum of two gradients, each accumulation
+into a leaf's ``grad``, each random draw, each in-place write, and each call of a method that
+is replayed whole (``optimizer.step()``, ``zero_grad()``, a scheduler's ``step()``: they read
+the learning rates and their state when they run, so changes between calls count). Replay
+skips everything else: module calls, graph nodes, the traversal. The numbers are the same
+as eager's, bit for bit, because the same array calls run in the same order; random draws
+come from the same generators, so dropout masks follow eager's sequence.
+
+Guards: a recording is replayed only for arguments of the same shapes, dtypes, devices and
+``requires_grad``, the same grad mode, the same train/eval state of the modules that ran,
+the same parameter objects (and their shapes, dtypes and ``requires_grad``). Anything else
+records again (up to ``cache_size`` recordings per function; a warning says why when a
+function keeps recording).
+
+What cannot be recorded fails at record time with :class:`CompileError`: reading a value
+inside the step (``item()``, ``float()``, ``bool()``, ``tolist()``, ``numpy()``: Python code
+that branches on tensor values would be frozen), hooks, ``create_graph``, ``autograd.grad``,
+in-place writes other than the in-place ops and methods, a tensor created inside the step
+whose values differ between the two recordings (pass it as an argument instead), and
+tensors a recording refers to that changed between the two recordings.
+
+Returned tensors are new on every call (the caller may keep them); they carry no graph.
+Non-tensor arguments are part of the guard: each new value records again.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .backend import NUMPY_ARRAY, backend_of
+from .errors import ArraygradError
+from .grad_mode import _mode, set_grad_enabled
+from .tensor import Tensor, _make, bump_version
+
+__all__ = ["CompileError", "CompiledFunction", "compile"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_PACKAGE_DIRS = ("/autograd/", "/nn/", "/optim/")
+
+
+class CompileError(ArraygradError, RuntimeError):
+    """Something in a compiled function cannot be recorded and replayed."""
+
+
+def _user_line() -> str:
+    """``file:line`` of the innermost frame outside arraygrad (the user's code)."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        path = frame.filename.replace("\\", "/")
+        if not any(d in path for d in _PACKAGE_DIRS) or "/tests/" in path:
+            return f"{frame.filename}:{frame.lineno} ({frame.line})"
+    return "unknown line"
+
+
+# ------------------------------------------------------------------------ the recording
+# A reference to a value, in an entry: ("s", k) slot k of the program; ("t", tensor) a tensor
+# from outside the step (a parameter, a buffer), read when the entry runs; ("c", value) a
+# constant (a number, an array).
+class _Tape:
+    """What one eager run of the step computed, entry by entry."""
+
+    def __init__(self) -> None:
+        self.program: list[tuple[Any, ...]] = []
+        self.slot_of: dict[int, int] = {}  # id(tensor or array) -> slot
+        self.keep: list[Any] = []  # what slot_of refers to, alive while recording
+        self.alias_of: dict[int, tuple[str, Any]] = {}  # id(detached tensor) -> its source
+        self.n = 0
+        self.args: list[tuple[int, Tensor]] = []
+        self.modules: dict[int, tuple[Any, bool]] = {}
+        self.totals: dict[Any, tuple[str, Any]] = {}  # engine node -> its gradient so far
+        self.pending: list[tuple[Tensor, int]] = []  # leaves whose new grad has a slot
+
+    # -------------------------------------------------------------- references
+    def new_slot(self, obj: Any) -> int:
+        k = self.n
+        self.n += 1
+        self.slot_of[id(obj)] = k
+        self.keep.append(obj)
+        return k
+
+    def ref(self, x: Any) -> tuple[str, Any]:
+        if isinstance(x, Tensor):
+            k = self.slot_of.get(id(x))
+            if k is not None:
+                return ("s", k)
+            alias = self.alias_of.get(id(x))
+            if alias is not None:
+                return alias
+            if self.pending:  # the grads of leaves written since: slots of their own
+                for leaf, k in self.pending:
+                    self.slot_of[id(leaf._grad)] = k
+                    self.keep.append(leaf._grad)
+                self.pending = []
+                return self.ref(x)
+            self.keep.append(x)
+            return ("t", x)
+        if isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__cuda_array_interface__"):
+            k = self.slot_of.get(id(x))
+            if k is not None:
+                return ("s", k)
+        self.keep.append(x)
+        return ("c", x)
+
+    # -------------------------------------------------------------- what the library reports
+    def op(self, fn: Any, inputs: tuple[Any, ...], result: Tensor, extra: Any) -> None:
+        refs = tuple(self.ref(x) for x in inputs)
+        k = self.new_slot(result)
+        ek = None
+        if fn.save_extra:
+            ek = self.n
+            self.n += 1
+            if extra is not None:
+                self.slot_of[id(extra)] = ek
+                self.keep.append(extra)
+        self.program.append(("op", fn, refs, k, ek))
+        saved: list[tuple[str, Any]] = list(refs) if fn.save_inputs else []
+        if fn.save_output:
+            saved.append(("s", k))
+        if ek is not None:
+            saved.append(("s", ek))
+        fn._compiled_saved = tuple(saved)
+
+    def ran(self, node: Any, g: Any, in_grads: Any) -> None:
+        """The engine ran ``node`` on gradient ``g`` (``in_grads`` None for a leaf)."""
+        gref = self.totals.pop(node, None) or self.ref(g)
+        if in_grads is None:
+            if node._hooks:
+                raise CompileError(f"compile: tensor hooks cannot be recorded ({_user_line()})")
+            k = self.n
+            self.n += 1
+            self.program.append(("leaf", node, gref, k))
+            self.pending.append((node, k))
+            return
+        if node.hooks:
+            raise CompileError(f"compile: hooks on graph nodes cannot be recorded ({_user_line()})")
+        saved = getattr(node, "_compiled_saved", None)
+        if saved is None:
+            raise CompileError(
+                f"compile: the backward of {node.name} belongs to a graph recorded before the "
+                f"compiled step; compute the loss inside it ({_user_line()})"
+            )
+        outs = tuple(None if gi is None else self.new_slot(gi) for gi in in_grads)
+        if saved == "rebuilt":
+            self.program.append(("rgrad", node, gref, outs))
+        else:
+            self.program.append(("grad", node, gref, saved, outs))
+
+    def sent(self, edge: Any, gi: Any, total: Any) -> None:
+        prev = self.totals.get(edge)
+        if prev is None:
+            self.totals[edge] = self.ref(gi)
+            return
+        k = self.new_slot(total)
+        self.program.append(("add", prev, self.ref(gi), k))
+        self.totals[edge] = ("s", k)
+
+    def call(self, method: Callable[..., Any], obj: Any, args: tuple, kwargs: dict) -> Any:
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, Tensor) or callable(a):
+                raise CompileError(
+                    f"compile: {type(obj).__name__}.{method.__name__} with a tensor or a "
+                    f"function argument cannot be replayed ({_user_line()})"
+                )
+        self.program.append(("call", method, obj, args, kwargs))
+        return self._suspended(method, obj, *args, **kwargs)
+
+    def source(self, fn: Callable[..., Tensor], args: tuple, kwargs: dict) -> Tensor:
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, Tensor) and self.ref(a)[0] == "s":
+                raise CompileError(f"compile: {fn.__name__} of a step's tensor ({_user_line()})")
+        out = self._suspended(fn, *args, **kwargs)
+        self.program.append(("source", fn, args, kwargs, self.new_slot(out)))
+        return out
+
+    def deep_ref(self, x: Any) -> tuple[str, Any]:
+        """``ref`` for a call's argument: tensors inside tuples and lists too; ("g", k) for a
+        step's tensor that requires grad (rebuilt as a leaf that does)."""
+        if isinstance(x, (tuple, list)):
+            return ("q", (type(x), tuple(self.deep_ref(v) for v in x)))
+        r = self.ref(x)
+        if r[0] == "s" and x._requires_grad:
+            return ("g", r[1])
+        return r
+
+    def rebuilt(self, fn: Callable[..., Tensor], args: tuple, kwargs: dict) -> Tensor:
+        """Record a call of ``fn`` that makes one node holding arrays derived from its
+        operands (see ``rebuilt``): replay calls ``fn`` again."""
+        refs = tuple(self.deep_ref(a) for a in args)
+        krefs = {k: self.deep_ref(v) for k, v in kwargs.items()}
+        start = len(self.program)
+        out = fn(*args, **kwargs)
+        inner = self.program[start:]
+        ops = [e for e in inner if e[0] == "op"]
+        k = self.slot_of.get(id(out))
+        if len(ops) != 1 or ops[0][3] != k or any(e[0] == "call" for e in inner):
+            raise CompileError(
+                f"compile: {fn.__name__} did not make one node here and cannot be recorded "
+                f"({_user_line()})"
+            )
+        del self.program[start:]
+        node = out.grad_fn
+        if node is not None:
+            node._compiled_saved = "rebuilt"
+        self.program.append(("rebuild", fn, refs, krefs, k, node))
+        return out
+
+    def function(self, fn: Callable[..., Tensor], args: tuple) -> Tensor:
+        refs = tuple(self.ref(a) for a in args)
+        out = self._suspended(fn, *args)
+        self.program.append(("func", fn, refs, self.new_slot(out)))
+        return out
+
+    def set_grad(self, t: Tensor, value: Tensor | None) -> None:
+        self.program.append(("setgrad", self.ref(t), None if value is None else self.ref(value)))
+
+    def alias(self, new: Tensor, source: Tensor) -> None:
+        self.keep.append(new)
+        self.alias_of[id(new)] = self.ref(source)
+
+    def write(self, target: Tensor, value: Any) -> None:
+        self.program.append(("write", self.ref(target), self.ref(value)))
+
+    def bumped(self, t: Tensor) -> None:
+        last = self.program[-1] if self.program else None
+        if last is None or last[0] != "write" or not _same(last[1], self.ref(t)):
+            raise CompileError(
+                f"compile: this in-place change cannot be recorded ({_user_line()}); use the "
+                f"in-place ops (+=, add_, copy_ ...) or do it outside the compiled function"
+            )
+
+    def module(self, m: Any) -> None:
+        self.modules.setdefault(id(m), (m, m.training))
+
+    def _suspended(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        _mode.tape = None
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _mode.tape = self
+
+
+def _same(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    """Whether two references name the same value (tensors by identity)."""
+    return a[0] == b[0] and (a[1] is b[1] if a[0] == "t" else a[1] == b[1])
+
+
+def reading(what: str) -> None:
+    """Called where a tensor's value is read (``item()``, ``bool()`` ...)."""
+    raise CompileError(
+        f"compile: {what} reads a tensor's value inside a compiled function, at "
+        f"{_user_line()}: the replay would not run that Python code again. Return the tensor "
+        f"and read it outside (loss = step(x, y); loss.item()), or keep the computation in "
+        f"tensor ops (autograd.where instead of an if)"
+    )
+
+
+def _when_recording(record: Callable[..., Any]) -> Callable[[F], F]:
+    """A decorator: the function runs as is, or, while a compiled function records,
+    ``record(tape, fn, args, kwargs)`` records it (and runs it)."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            tape = _mode.tape
+            if tape is None:
+                return fn(*args, **kwargs)
+            return record(tape, fn, args, kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# A method recorded as one call and replayed by calling it again (optimizer steps, zero_grad,
+# scheduler steps): it reads the learning rates and its state when it runs.
+replayed_whole = _when_recording(lambda tape, fn, args, kw: tape.call(fn, args[0], args[1:], kw))
+# A function that makes a new tensor from no values of the step (random draws): called again
+# at each replay, so it draws the next numbers from the same generator.
+drawn = _when_recording(lambda tape, fn, args, kw: tape.source(fn, args, kw))
+# An op function whose node holds arrays made from its operands' values (class targets and
+# the coefficients derived from them, index arrays, a condition): called again at each replay,
+# so the node is built afresh.
+rebuilt = _when_recording(lambda tape, fn, args, kw: tape.rebuilt(fn, args, kw))
+# A function of tensors whose result is not a graph node (comparisons, casts to integer
+# dtypes): called again at each replay on that replay's values.
+recorded = _when_recording(lambda tape, fn, args, kw: tape.function(fn, args))
+
+
+# ------------------------------------------------------------------------ comparing two
+def _describe(ref: tuple[str, Any]) -> Any:
+    kind, v = ref
+    if kind in ("s", "g"):
+        return ref
+    if kind == "q":
+        return ("q", v[0], tuple(map(_describe, v[1])))
+    if kind == "t":
+        return ("t", id(v))
+    if isinstance(v, (np.ndarray, np.generic)):
+        return ("c", v.dtype.str, v.shape, v.tobytes())
+    if hasattr(v, "__cuda_array_interface__"):
+        return ("c", v.dtype.str, v.shape, backend_of(v).to_numpy(v).tobytes())
+    return ("c", type(v).__name__, repr(v))
+
+
+def _entry_key(e: tuple[Any, ...]) -> Any:
+    kind = e[0]
+    if kind == "op":
+        fn = e[1]
+        shapes = getattr(fn, "shapes", None)
+        held = _held(fn)
+        return (kind, type(fn), fn.constants(), shapes, held, tuple(map(_describe, e[2])), e[3:])
+    if kind == "rebuild":
+        kw = tuple(sorted((k, _describe(v)) for k, v in e[3].items()))
+        return (kind, e[1], tuple(map(_describe, e[2])), kw, e[4], e[5] is None)
+    if kind == "rgrad":
+        return (kind, type(e[1]), _describe(e[2]), e[3])
+    if kind == "grad":
+        return (kind, type(e[1]), _describe(e[2]), tuple(map(_describe, e[3])), e[4])
+    if kind == "leaf":
+        return (kind, id(e[1]), _describe(e[2]), e[3])
+    if kind == "setgrad":
+        return (kind, _describe(e[1]), None if e[2] is None else _describe(e[2]))
+    if kind == "add":
+        return (kind, _describe(e[1]), _describe(e[2]), e[3])
+    if kind == "call":
+        return (kind, e[1], id(e[2]), repr(e[3]), repr(sorted(e[4].items())))
+    if kind == "source":
+        return (kind, e[1], repr(e[2]), repr(sorted(e[3].items())), e[4])
+    if kind == "func":
+        return (kind, e[1], tuple(map(_describe, e[2])), e[3])
+    return (kind, _describe(e[1]), _describe(e[2]))
+
+
+def _held(fn: Any) -> tuple[Any, ...]:
+    """The arrays an op keeps as attributes, as bytes: two recordings must agree on them."""
+    out = []
+    for cls in type(fn).__mro__:
+        for name in cls.__dict__.get("__slots__", ()):
+            v = getattr(fn, name, None)
+            if isinstance(v, np.ndarray) or hasattr(v, "__cuda_array_interface__"):
+                out.append((name, _describe(("c", v))))
+    return tuple(out)
+
+
+def _agree(a: _Tape, b: _Tape) -> None:
+    """Raise CompileError unless recordings ``a`` and ``b`` did the same thing, except for
+    tensors made inside the step that hold the same values (constants): those are frozen."""
+    if len(a.program) != len(b.program):
+        raise CompileError(
+            f"compile: the two recordings of the step differ in length ({len(a.program)} and "
+            f"{len(b.program)} steps): the function does different work on each call (Python "
+            f"branching on values, or state that changes between calls)"
+        )
+    for i, (ea, eb) in enumerate(zip(a.program, b.program)):
+        ka, kb = _entry_key(ea), _entry_key(eb)
+        if ka == kb:
+            continue
+        fixed = _freeze(ea, eb)
+        if fixed is None:
+            raise CompileError(
+                f"compile: the two recordings differ at entry {i} ({_what(ea)}): a value the "
+                f"step uses changes between calls without being an argument (a tensor made "
+                f"from Python data, a constant, a parameter replaced); pass it as an argument"
+            )
+        b.program[i] = fixed
+
+
+def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``eb`` with its outside tensors replaced by constants where ``ea`` used another tensor
+    of the same values (a tensor made inside the step from the same data), else None."""
+    if ea[0] != eb[0] or ea[0] not in ("op", "func", "write"):
+        return None
+    refs_a = ea[2] if ea[0] != "write" else ea[1:3]
+    refs_b = eb[2] if eb[0] != "write" else eb[1:3]
+    fixed = []
+    for ra, rb in zip(refs_a, refs_b):
+        if _describe(ra) == _describe(rb):
+            fixed.append(rb)
+        elif ra[0] == rb[0] == "t" and _same_values(ra[1], rb[1]):
+            fixed.append(("c", rb[1].data))
+        else:
+            return None
+    if ea[0] == "write":
+        return ("write", *fixed)
+    out = (eb[0], eb[1], tuple(fixed), *eb[3:])
+    return out if _entry_key(ea)[:3] == _entry_key(out)[:3] else None
+
+
+def _same_values(a: Tensor, b: Tensor) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype or a.device != b.device:
+        return False
+    xa, xb = backend_of(a.data).to_numpy(a.data), backend_of(b.data).to_numpy(b.data)
+    return bool(np.array_equal(xa, xb))
+
+
+def _what(e: tuple[Any, ...]) -> str:
+    kind = e[0]
+    if kind in ("op", "grad", "rgrad"):
+        return f"{kind} {e[1].name}"
+    if kind == "call":
+        return f"{type(e[2]).__name__}.{e[1].__name__}()"
+    if kind in ("source", "func"):
+        return f"{e[1].__name__}()"
+    return kind
+
+
+# ------------------------------------------------------------------------ the replay
+class _Program:
+    """A recording ready to replay, with the guards it was recorded under."""
+
+    def __init__(self, tape: _Tape, outputs: Any) -> None:
+        self.program = tape.program
+        self.n = tape.n
+        self.args = [k for k, _ in tape.args]
+        self.outputs = outputs
+        self.modules = [
+            (m, training, [id(p) for p in m._parameters.values()])
+            for m, training in tape.modules.values()
+        ]
+        self.outside = {id(r[1]): r[1] for e in self.program for r in _refs(e) if r[0] == "t"}
+        self.outside_sig = {k: _signature(t) for k, t in self.outside.items()}
+        uses: dict[int, int] = {}
+        for e in self.program:
+            for r in _refs(e):
+                if r[0] == "s":
+                    uses[r[1]] = uses.get(r[1], 0) + 1
+        # a leaf may keep its gradient array when nothing else reads it
+        self.steal = {
+            i
+            for i, e in enumerate(self.program)
+            if e[0] == "leaf" and e[2][0] == "s" and uses[e[2][1]] == 1
+        }
+        # after each entry, the slots it read or wrote for the last time: an intermediate is
+        # freed as soon as nothing needs it, as eager frees the graph's buffers on the way
+        last: dict[int, int] = {}
+        for i, e in enumerate(self.program):
+            for k in _defined(e):
+                last[k] = i
+            for r in _refs(e):
+                if r[0] == "s":
+                    last[r[1]] = i
+        kept = set(_output_slots(outputs))
+        self.free: list[tuple[int, ...]] = [() for _ in self.program]
+        for k, i in last.items():
+            if k not in kept:
+                self.free[i] += (k,)
+
+    def stale(self) -> str | None:
+        """Why the recording no longer fits (a module's mode or parameters changed), or None."""
+        for m, training, params in self.modules:
+            if m.training != training:
+                return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
+            if [id(p) for p in m._parameters.values()] != params:
+                return f"the parameters of {type(m).__name__} were replaced"
+        for k, t in self.outside.items():
+            if _signature(t) != self.outside_sig[k]:
+                return "a parameter's shape, dtype, device or requires_grad changed"
+        return None
+
+    def run(self, args: list[Tensor]) -> Any:
+        from .engine import accumulate_grad
+
+        values: list[Any] = [None] * self.n
+        for k, t in zip(self.args, args):
+            values[k] = t.data
+
+        def get(r: tuple[str, Any]) -> Any:
+            kind, v = r
+            if kind == "s":
+                return values[v]
+            if kind == "t":
+                return v.data
+            return v
+
+        def operand(r: tuple[str, Any]) -> Any:
+            kind, v = r
+            if kind == "s":
+                a = values[v]
+            elif kind == "t":
+                a = v.data
+            else:
+                return v
+            return a[()] if a.__class__ is NUMPY_ARRAY and not a.ndim else a
+
+        m = None
+        m_type = None
+        swap: dict[Any, Any] = {}  # a rebuilt op's recorded node -> this replay's
+        free = self.free
+        for i, e in enumerate(self.program):
+            kind = e[0]
+            if kind == "op":
+                fn, refs, k, ek = e[1], e[2], e[3], e[4]
+                out = fn.forward(*[operand(r) for r in refs])
+                if ek is not None:
+                    out, values[ek] = out
+                values[k] = out
+            elif kind == "grad":
+                node, gref, saved, outs = e[1], e[2], e[3], e[4]
+                g = get(gref)
+                if type(g) is not m_type:
+                    m_type = type(g)
+                    m = backend_of(g).math
+                grads = node.rule(m, g, tuple(operand(r) for r in saved))
+                for k, gi in zip(outs, grads):
+                    if k is not None:
+                        values[k] = gi
+            elif kind == "rgrad":
+                node, g = swap[e[1]], get(e[2])
+                if type(g) is not m_type:
+                    m_type = type(g)
+                    m = backend_of(g).math
+                grads = node.apply_backward(m, g, False)
+                for k, gi in zip(e[3], grads):
+                    if k is not None:
+                        values[k] = gi
+            elif kind == "rebuild":
+                fn, refs, krefs, k, node = e[1], e[2], e[3], e[4], e[5]
+                with set_grad_enabled(node is not None):
+                    out = fn(
+                        *[_argument(r, values) for r in refs],
+                        **{n: _argument(r, values) for n, r in krefs.items()},
+                    )
+                values[k] = out.data
+                if node is not None:
+                    swap[node] = out.grad_fn
+            elif kind == "add":
+                values[e[3]] = get(e[1]) + get(e[2])
+            elif kind == "leaf":
+                accumulate_grad(e[1], get(e[2]), copy=i not in self.steal)
+                values[e[3]] = e[1]._grad.data
+            elif kind == "setgrad":
+                target = e[1][1] if e[1][0] == "t" else None
+                if target is None:
+                    raise CompileError("compile: grad set on a tensor made inside the step")
+                target.grad = None if e[2] is None else _make(get(e[2]), None)
+            elif kind == "call":
+                e[1](e[2], *e[3], **e[4])
+            elif kind == "source":
+                values[e[4]] = e[1](*e[2], **e[3]).data
+            elif kind == "func":
+                values[e[3]] = e[1](
+                    *[_make(values[v], None) if c == "s" else v for c, v in e[2]]
+                ).data
+            else:  # write
+                target, value = e[1], get(e[2])
+                if target[0] == "t":
+                    t = target[1]
+                    t.data[...] = value
+                    bump_version(t)
+                else:
+                    values[target[1]][...] = value
+            for k in free[i]:
+                values[k] = None
+        return _rebuild(self.outputs, values)
+
+
+def _defined(e: tuple[Any, ...]) -> list[int]:
+    """The slots entry ``e`` sets."""
+    kind = e[0]
+    if kind == "op":
+        return [k for k in e[3:5] if k is not None]
+    if kind == "grad":
+        return [k for k in e[4] if k is not None]
+    if kind == "rgrad":
+        return [k for k in e[3] if k is not None]
+    if kind in ("add", "leaf", "func"):
+        return [e[3]]
+    if kind in ("source", "rebuild"):
+        return [e[4]]
+    return []
+
+
+def _output_slots(spec: Any) -> list[int]:
+    kind, v = spec
+    if kind == "tensor":
+        return [v]
+    if kind == "value":
+        return []
+    return [k for x in (v.values() if kind is dict else v) for k in _output_slots(x)]
+
+
+def _flat(refs: Any) -> list[tuple[str, Any]]:
+    out = []
+    for r in refs:
+        if r[0] == "q":
+            out += _flat(r[1][1])
+        else:
+            out.append(("s", r[1]) if r[0] == "g" else r)
+    return out
+
+
+def _refs(e: tuple[Any, ...]) -> list[tuple[str, Any]]:
+    kind = e[0]
+    if kind == "op":
+        return list(e[2])
+    if kind == "rebuild":
+        return _flat([*e[2], *e[3].values()])
+    if kind == "rgrad":
+        return [e[2]]
+    if kind == "grad":
+        return [e[2], *e[3]]
+    if kind == "leaf":
+        return [e[2]]
+    if kind == "setgrad":
+        return [e[1]] if e[2] is None else [e[1], e[2]]
+    if kind == "add":
+        return [e[1], e[2]]
+    if kind == "func":
+        return list(e[2])
+    if kind == "write":
+        return [e[1], e[2]]
+    return []
+
+
+def _modes(tape: _Tape) -> dict[int, bool]:
+    return {k: training for k, (_, training) in tape.modules.items()}
+
+
+def _argument(r: tuple[str, Any], values: list[Any]) -> Any:
+    """A rebuilt call's argument at replay: a step's value as a new tensor (a leaf that
+    requires grad where the recorded one did), an outside tensor, a constant, a sequence."""
+    kind, v = r
+    if kind == "q":
+        return v[0](_argument(x, values) for x in v[1])
+    if kind in ("s", "g"):
+        t = _make(values[v], None)
+        t._requires_grad = kind == "g"
+        return t
+    return v
+
+
+def _signature(t: Tensor) -> tuple[Any, ...]:
+    return (t.shape, t.dtype, t.device, t.requires_grad)
+
+
+def _outputs(result: Any, tape: _Tape) -> Any:
+    """The structure of what the function returned, tensors replaced by their references."""
+    if isinstance(result, Tensor):
+        r = tape.ref(result)
+        if r[0] != "s":
+            raise CompileError(
+                "compile: the function returns a tensor it did not compute (an argument or a "
+                "parameter): return only results of the step"
+            )
+        return ("tensor", r[1])
+    if isinstance(result, (tuple, list)):
+        return (type(result), [_outputs(x, tape) for x in result])
+    if isinstance(result, dict):
+        return (dict, {k: _outputs(v, tape) for k, v in result.items()})
+    if result is None or isinstance(result, (int, float, str, bool)):
+        return ("value", result)
+    raise CompileError(f"compile: cannot return a {type(result).__name__} from a compiled step")
+
+
+def _rebuild(spec: Any, values: list[Any]) -> Any:
+    kind, v = spec
+    if kind == "tensor":
+        return _make(values[v], None)
+    if kind == "value":
+        return v
+    if kind is dict:
+        return {k: _rebuild(x, values) for k, x in v.items()}
+    return kind(_rebuild(x, values) for x in v)
+
+
+# ------------------------------------------------------------------------ the decorator
+class CompiledFunction:
+    """A function compiled with :func:`compile`; call it as the function."""
+
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.cache_size = cache_size
+        self.programs: dict[Any, _Program] = {}
+        self.first: dict[Any, tuple[_Tape, Any]] = {}  # key -> the first recording
+        self.recordings = 0
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return functools.partial(self.__call__, obj)
+
+    def __call__(self, *args: Any) -> Any:
+        if _mode.tape is not None:  # nested inside another compiled function: part of its run
+            return self.fn(*args)
+        key = self._key(args)
+        program = self.programs.get(key)
+        if program is not None:
+            why = program.stale()
+            if why is None:
+                return program.run([a for a in args if isinstance(a, Tensor)])
+            del self.programs[key]
+            self._recording(why)
+        return self._record(key, args)
+
+    def _key(self, args: tuple[Any, ...]) -> Any:
+        parts = []
+        for a in args:
+            if isinstance(a, Tensor):
+                parts.append(("T", *_signature(a)))
+            else:
+                try:
+                    hash(a)
+                except TypeError:
+                    raise CompileError(
+                        f"compile: argument {a!r} is neither a tensor nor hashable; pass "
+                        f"tensors, numbers or other hashable values"
+                    ) from None
+                parts.append(("V", type(a), a))
+        return (tuple(parts), _mode.enabled)
+
+    def _recording(self, why: str) -> None:
+        self.recordings += 1
+        if self.recordings > self.cache_size:
+            warnings.warn(
+                f"compile: {self.__name__} keeps recording ({self.recordings} recordings; the "
+                f"last because {why}): it runs eagerly instead of replaying",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def _record(self, key: Any, args: tuple[Any, ...]) -> Any:
+        tape = _Tape()
+        for a in args:
+            if isinstance(a, Tensor):
+                if id(a) in tape.slot_of:
+                    raise CompileError("compile: the same tensor passed twice as an argument")
+                tape.args.append((tape.new_slot(a), a))
+        _mode.tape = tape
+        try:
+            result = self.fn(*args)
+            outputs = _outputs(result, tape)
+        finally:
+            _mode.tape = None
+        first = self.first.pop(key, None)
+        if first is not None and _modes(first[0]) != _modes(tape):
+            self._recording("a module switched between train and eval mode")
+            first = None  # this call is the first recording of the new state
+        if first is None:
+            if len(self.first) + len(self.programs) >= self.cache_size:
+                self.first.clear()
+                self.programs.pop(next(iter(self.programs)), None)
+            self.first[key] = (tape, outputs)
+        else:
+            _agree(first[0], tape)
+            if first[1] != outputs:
+                raise CompileError("compile: the two recordings return different structures")
+            tape.keep = []
+            self.programs[key] = _Program(tape, outputs)
+        return result
+
+
+def compile(fn: F | None = None, *, cache_size: int = 8) -> Any:
+    """Compile ``fn`` (see the module docstring); also ``@compile(cache_size=4)``."""
+    if fn is None:
+        return lambda f: CompiledFunction(f, cache_size)
+    return CompiledFunction(fn, cache_size)

@@ -1,0 +1,390 @@
+"""``autograd.compile``: a recorded training step replays with eager's numbers, bit for bit;
+guards record again; what cannot be recorded fails at record time."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd as ag
+import nn
+import nn.functional as F
+import optim
+
+OPTIMIZERS = {
+    "sgd+momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=1e-3),
+    "adam": lambda ps: optim.Adam(ps, lr=1e-3),
+}
+
+
+def batches(n, size, features, classes, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            ag.tensor(rng.normal(size=(size, features)), dtype=dtype),
+            ag.tensor(rng.integers(0, classes, size)),
+        )
+        for _ in range(n)
+    ]
+
+
+def train(data, compiled, optimizer, dropout, dtype, steps=100, batch_norm=False, lam=0.0):
+    """Losses and final state of ``steps`` steps, eager or compiled, from the same seed."""
+    ag.manual_seed(0)
+    model = nn.MLP(6, [8, 5], 3, dropout=dropout, batch_norm=batch_norm, dtype=dtype)
+    opt = OPTIMIZERS[optimizer](model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        if lam:
+            loss = loss + nn.l2_penalty(model, lam)
+        loss.backward()
+        opt.step()
+        return loss
+
+    if compiled:
+        step = ag.compile(step)
+    losses = [step(*data[i % len(data)]) for i in range(steps)]
+    state = [t.data.copy() for t in model.state_dict().values()]
+    return [loss.item() for loss in losses], state, step
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("dtype", [ag.float32, ag.float64])
+def test_replay_is_bit_identical_to_eager_over_100_steps(optimizer, dropout, dtype):
+    data = batches(7, 16, 6, 3, dtype)
+    eager, eager_state, _ = train(data, False, optimizer, dropout, dtype)
+    compiled, compiled_state, step = train(data, True, optimizer, dropout, dtype)
+    assert compiled == eager  # exactly: the same array calls in the same order
+    assert all(np.array_equal(a, b) for a, b in zip(eager_state, compiled_state))
+    assert len(step.programs) == 1 and step.recordings == 0  # one recording, replayed 98 times
+
+
+def test_batch_norm_running_statistics_and_l2_penalty_follow_eager():
+    data = batches(5, 16, 6, 3, ag.float64)
+    eager, eager_state, _ = train(data, False, "adam", 0.2, ag.float64, 30, True, 1e-3)
+    compiled, compiled_state, _ = train(data, True, "adam", 0.2, ag.float64, 30, True, 1e-3)
+    assert compiled == eager
+    assert len(eager_state) > 12  # parameters and the running statistics
+    assert all(np.array_equal(a, b) for a, b in zip(eager_state, compiled_state))
+
+
+def test_learning_rates_changed_between_calls_are_used():
+    data = batches(4, 16, 6, 3, ag.float32)
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(6, [8], 3)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        losses = []
+        for i in range(12):
+            losses.append(step(*data[i % 4]).item())
+            sched.step()
+            if i == 7:
+                opt.param_groups[0]["lr"] = 0.01  # by hand
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+
+
+def test_the_scalar_engine_compiles():
+    def run(compiled):
+        w = [ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in (0.3, -0.2, 0.1)]
+
+        def step(x1, x2, y):
+            out = (w[0] * x1 + w[1] * x2 + w[2]).tanh()
+            loss = (out - y) ** 2
+            for p in w:
+                p.grad = None
+            loss.backward()
+            with ag.no_grad():
+                for p in w:
+                    p -= 0.1 * p.grad
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        xs = [(0.5, -1.0, 1.0), (1.5, 0.25, -1.0), (-0.5, 2.0, 1.0)]
+        losses = []
+        for i in range(20):
+            x1, x2, y = (ag.tensor(v, dtype=ag.float64) for v in xs[i % 3])
+            losses.append(step(x1, x2, y).item())
+        return losses, [p.item() for p in w]
+
+    assert run(True) == run(False)
+
+
+# ------------------------------------------------------------------------ guards
+def simple_step():
+    ag.manual_seed(0)
+    model = nn.MLP(6, [4], 3, dropout=0.5)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def test_a_smaller_last_batch_gets_its_own_recording():
+    _, _, step = simple_step()
+    full, last = batches(1, 16, 6, 3, ag.float32)[0], batches(1, 5, 6, 3, ag.float32)[0]
+    for _ in range(3):
+        step(*full)
+        step(*last)
+    assert len(step.programs) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["dtype", "requires_grad", "grad_mode", "eval", "parameter"],
+)
+def test_every_guard_records_again(change):
+    model, opt, step = simple_step()
+    x, y = batches(1, 16, 6, 3, ag.float32)[0]
+    for _ in range(3):
+        step(x, y)
+    program = next(iter(step.programs.values()))
+    if change == "dtype":
+        x = x.to(ag.float64)
+        model.to(ag.float64)
+    elif change == "requires_grad":
+        x = x.detach().requires_grad_()
+    elif change == "grad_mode":
+        with pytest.raises(ag.GraphError), ag.no_grad():  # eager's own error, recorded
+            step(x, y)
+        return
+    elif change == "eval":
+        model.eval()
+    else:
+        model.layers[0].weight = nn.Parameter(model.layers[0].weight.detach().clone())
+        opt.param_groups[0]["params"][0] = model.layers[0].weight
+    if change in ("eval", "parameter"):
+        assert program.stale() is not None
+    before = step.recordings, len(step.programs), len(step.first)
+    step(x, y)
+    after = step.recordings, len(step.programs), len(step.first)
+    assert after != before  # recorded (again), not replayed
+
+
+def test_a_function_that_keeps_recording_warns_with_the_reason():
+    model, _, step = simple_step()
+    step.cache_size = 2
+    x, y = batches(1, 16, 6, 3, ag.float32)[0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(12):
+            model.train(i % 2 == 0)
+            step(x, y)
+    messages = [str(w.message) for w in caught]
+    assert any("keeps recording" in m and "mode" in m for m in messages)
+
+
+# ------------------------------------------------------------------------ what fails loudly
+@pytest.mark.parametrize(
+    "read", [lambda t: t.item(), float, bool, lambda t: t.tolist(), lambda t: t.numpy()]
+)
+def test_reading_a_value_inside_fails_at_record_time(read):
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        loss = (w * x).sum()
+        read(loss)
+        return loss
+
+    # the message names the user's line that read the value (here the lambda's)
+    with pytest.raises(ag.CompileError, match=r"test_compile\.py:\d+ .*read it outside"):
+        step(ag.tensor([1.0, 1.0]))
+
+
+def test_python_branching_on_a_value_fails_at_record_time():
+    @ag.compile
+    def step(x):
+        y = x * 2
+        if y.sum() > 0:  # bool() of a tensor
+            y = y + 1
+        return y
+
+    with pytest.raises(ag.CompileError, match="bool"):
+        step(ag.tensor([1.0]))
+
+
+def test_a_tensor_made_from_changing_python_data_fails_and_a_fixed_one_is_frozen():
+    calls = []
+
+    @ag.compile
+    def changing(x):
+        calls.append(1)
+        return x * ag.tensor(float(len(calls)))
+
+    changing(ag.tensor([1.0]))
+    with pytest.raises(ag.CompileError, match="differ"):
+        changing(ag.tensor([1.0]))
+
+    @ag.compile
+    def fixed(x):
+        return x * ag.tensor(3.0)
+
+    results = [fixed(ag.tensor([float(i)])).item() for i in range(5)]
+    assert results == [0.0, 3.0, 6.0, 9.0, 12.0]
+    assert len(fixed.programs) == 1
+
+
+def test_python_side_effects_run_only_while_recording():
+    count = []
+
+    @ag.compile
+    def step(x):
+        count.append(1)  # runs on the two recording calls only (documented)
+        return x * 2
+
+    for i in range(6):
+        assert step(ag.tensor([float(i)])).item() == 2.0 * i
+    assert len(count) == 2
+
+
+def test_hooks_create_graph_and_grad_are_refused():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    @ag.compile
+    def hooked(x):
+        y = w * x
+        y.register_hook(lambda g: g)
+        y.sum().backward()
+        return y
+
+    with pytest.raises(ag.CompileError, match="hooks"):
+        hooked(ag.tensor([1.0, 1.0]))
+
+    @ag.compile
+    def second_order(x):
+        (g,) = ag.grad((w * w * x).sum(), [w], create_graph=True)
+        return g
+
+    with pytest.raises(ag.CompileError, match="create_graph"):
+        second_order(ag.tensor([1.0, 1.0]))
+
+
+# ------------------------------------------------------------------------ the pitfalls of tracers
+def test_returned_tensors_are_not_overwritten_by_the_next_call():
+    @ag.compile
+    def double(x):
+        return x * 2
+
+    outs = [double(ag.tensor([float(i)])) for i in range(5)]
+    assert [o.item() for o in outs] == [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_one_compiled_method_shared_by_two_instances():
+    class Trainer:
+        def __init__(self, seed):
+            ag.manual_seed(seed)
+            self.model = nn.Linear(6, 3)
+            self.opt = optim.SGD(self.model.parameters(), lr=0.1)
+
+        @ag.compile
+        def step(self, x, y):
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            return loss
+
+    data = batches(3, 8, 6, 3, ag.float32)
+    a, b = Trainer(1), Trainer(2)
+    ag.manual_seed(1)
+    ref_a = nn.Linear(6, 3)
+    opt_a = optim.SGD(ref_a.parameters(), lr=0.1)
+    for i in range(9):
+        x, y = data[i % 3]
+        la, lb = a.step(x, y), b.step(x, y)
+        opt_a.zero_grad()
+        ref = F.cross_entropy(ref_a(x), y)
+        ref.backward()
+        opt_a.step()
+        assert la.item() == ref.item() and la.item() != lb.item()
+    assert np.array_equal(a.model.weight.data, ref_a.weight.data)
+
+
+def test_nested_compiled_functions_run_as_part_of_the_outer_one():
+    w = ag.tensor([1.0, -1.0], requires_grad=True)
+
+    @ag.compile
+    def inner(x):
+        return (w * x).sum()
+
+    @ag.compile
+    def outer(x):
+        loss = inner(x) * 3
+        w.grad = None
+        loss.backward()
+        return loss
+
+    for i in range(5):
+        x = ag.tensor([float(i), 2.0])
+        assert outer(x).item() == 3 * (i - 2.0)
+        assert w.grad.tolist() == [3 * float(i), 6.0]
+    assert len(outer.programs) == 1 and not inner.programs
+
+
+# ------------------------------------------------------------------------ random programs
+@settings(max_examples=12, deadline=None)
+@given(
+    hidden=st.lists(st.integers(1, 6), min_size=0, max_size=2),
+    activation=st.sampled_from(["relu", "sigmoid", "tanh"]),
+    loss=st.sampled_from(["cross_entropy", "mse"]),
+    optimizer=st.sampled_from(list(OPTIMIZERS)),
+    dropout=st.sampled_from([0.0, 0.4]),
+    batch=st.integers(1, 9),
+)
+def test_random_programs_compiled_and_eager_agree(
+    hidden, activation, loss, optimizer, dropout, batch
+):
+    data = [
+        (x, y, ag.tensor(np.eye(3)[y.numpy()], dtype=ag.float64))
+        for x, y in batches(3, batch, 4, 3, ag.float64, seed=batch)
+    ]
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(4, hidden, 3, activation=activation, dropout=dropout, dtype=ag.float64)
+        opt = OPTIMIZERS[optimizer](model.parameters())
+
+        def step(x, y, onehot, model=model, opt=opt):
+            opt.zero_grad()
+            out = model(x)
+            if loss == "mse":
+                value = F.mse_loss(out, onehot)
+            else:
+                value = F.cross_entropy(out, y)
+            value.backward()
+            opt.step()
+            return value
+
+        step = ag.compile(step) if compiled else step
+        losses = [step(*data[i % 3]).item() for i in range(8)]
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
