@@ -34,7 +34,15 @@ in-place writes other than the in-place ops and methods, a tensor created inside
 whose values differ between the two recordings (pass it as an argument instead), and
 tensors a recording refers to that changed between the two recordings.
 
-Returned tensors are new on every call (the caller may keep them); they carry no graph.
+The replay (:mod:`autograd.replay`) is the recording lowered to one straight-line Python
+function, compiled once: no graph, no module calls, no traversal; an update ``p -= lr * g``
+under ``no_grad`` is one ufunc call writing into ``p``; the other arrays (activations,
+gradients, the parameters' ``grad``) go to buffers planned once (``out=``, a dead buffer used
+again by a later value of its shape), so a replayed step allocates almost nothing.
+
+Returned tensors are the caller's to keep; they carry no graph. A replay writes into a
+planned buffer only when nothing else holds it: a returned tensor, or a ``grad`` the caller
+kept from an earlier step, is never overwritten (the replay takes a new buffer instead).
 Non-tensor arguments are part of the guard: each new value records again.
 """
 
@@ -48,19 +56,16 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .backend import NUMPY_ARRAY, backend_of
-from .errors import ArraygradError
-from .grad_mode import _mode, set_grad_enabled
-from .tensor import Tensor, _make, bump_version
+from .backend import backend_of
+from .errors import CompileError
+from .grad_mode import _mode
+from .replay import Program, signature
+from .tensor import Tensor
 
 __all__ = ["CompileError", "CompiledFunction", "compile"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PACKAGE_DIRS = ("/autograd/", "/nn/", "/optim/")
-
-
-class CompileError(ArraygradError, RuntimeError):
-    """Something in a compiled function cannot be recorded and replayed."""
 
 
 def _user_line() -> str:
@@ -82,7 +87,8 @@ class _Tape:
     def __init__(self) -> None:
         self.program: list[tuple[Any, ...]] = []
         self.slot_of: dict[int, int] = {}  # id(tensor or array) -> slot
-        self.keep: list[Any] = []  # what slot_of refers to, alive while recording
+        self.keep: list[Any] = []  # what ref() returned, alive while recording
+        self.objects: dict[int, Any] = {}  # slot -> what it held in this recording
         self.alias_of: dict[int, tuple[str, Any]] = {}  # id(detached tensor) -> its source
         self.n = 0
         self.args: list[tuple[int, Tensor]] = []
@@ -95,6 +101,7 @@ class _Tape:
         k = self.n
         self.n += 1
         self.slot_of[id(obj)] = k
+        self.objects[k] = obj
         self.keep.append(obj)
         return k
 
@@ -109,7 +116,7 @@ class _Tape:
             if self.pending:  # the grads of leaves written since: slots of their own
                 for leaf, k in self.pending:
                     self.slot_of[id(leaf._grad)] = k
-                    self.keep.append(leaf._grad)
+                    self.objects[k] = leaf._grad
                 self.pending = []
                 return self.ref(x)
             self.keep.append(x)
@@ -131,7 +138,7 @@ class _Tape:
             self.n += 1
             if extra is not None:
                 self.slot_of[id(extra)] = ek
-                self.keep.append(extra)
+                self.objects[ek] = extra
         self.program.append(("op", fn, refs, k, ek))
         saved: list[tuple[str, Any]] = list(refs) if fn.save_inputs else []
         if fn.save_output:
@@ -424,233 +431,8 @@ def _what(e: tuple[Any, ...]) -> str:
     return kind
 
 
-# ------------------------------------------------------------------------ the replay
-class _Program:
-    """A recording ready to replay, with the guards it was recorded under."""
-
-    def __init__(self, tape: _Tape, outputs: Any) -> None:
-        self.program = tape.program
-        self.n = tape.n
-        self.args = [k for k, _ in tape.args]
-        self.outputs = outputs
-        self.modules = [
-            (m, training, [id(p) for p in m._parameters.values()])
-            for m, training in tape.modules.values()
-        ]
-        self.outside = {id(r[1]): r[1] for e in self.program for r in _refs(e) if r[0] == "t"}
-        self.outside_sig = {k: _signature(t) for k, t in self.outside.items()}
-        uses: dict[int, int] = {}
-        for e in self.program:
-            for r in _refs(e):
-                if r[0] == "s":
-                    uses[r[1]] = uses.get(r[1], 0) + 1
-        # a leaf may keep its gradient array when nothing else reads it
-        self.steal = {
-            i
-            for i, e in enumerate(self.program)
-            if e[0] == "leaf" and e[2][0] == "s" and uses[e[2][1]] == 1
-        }
-        # after each entry, the slots it read or wrote for the last time: an intermediate is
-        # freed as soon as nothing needs it, as eager frees the graph's buffers on the way
-        last: dict[int, int] = {}
-        for i, e in enumerate(self.program):
-            for k in _defined(e):
-                last[k] = i
-            for r in _refs(e):
-                if r[0] == "s":
-                    last[r[1]] = i
-        kept = set(_output_slots(outputs))
-        self.free: list[tuple[int, ...]] = [() for _ in self.program]
-        for k, i in last.items():
-            if k not in kept:
-                self.free[i] += (k,)
-
-    def stale(self) -> str | None:
-        """Why the recording no longer fits (a module's mode or parameters changed), or None."""
-        for m, training, params in self.modules:
-            if m.training != training:
-                return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
-            if [id(p) for p in m._parameters.values()] != params:
-                return f"the parameters of {type(m).__name__} were replaced"
-        for k, t in self.outside.items():
-            if _signature(t) != self.outside_sig[k]:
-                return "a parameter's shape, dtype, device or requires_grad changed"
-        return None
-
-    def run(self, args: list[Tensor]) -> Any:
-        from .engine import accumulate_grad
-
-        values: list[Any] = [None] * self.n
-        for k, t in zip(self.args, args):
-            values[k] = t.data
-
-        def get(r: tuple[str, Any]) -> Any:
-            kind, v = r
-            if kind == "s":
-                return values[v]
-            if kind == "t":
-                return v.data
-            return v
-
-        def operand(r: tuple[str, Any]) -> Any:
-            kind, v = r
-            if kind == "s":
-                a = values[v]
-            elif kind == "t":
-                a = v.data
-            else:
-                return v
-            return a[()] if a.__class__ is NUMPY_ARRAY and not a.ndim else a
-
-        m = None
-        m_type = None
-        swap: dict[Any, Any] = {}  # a rebuilt op's recorded node -> this replay's
-        free = self.free
-        for i, e in enumerate(self.program):
-            kind = e[0]
-            if kind == "op":
-                fn, refs, k, ek = e[1], e[2], e[3], e[4]
-                out = fn.forward(*[operand(r) for r in refs])
-                if ek is not None:
-                    out, values[ek] = out
-                values[k] = out
-            elif kind == "grad":
-                node, gref, saved, outs = e[1], e[2], e[3], e[4]
-                g = get(gref)
-                if type(g) is not m_type:
-                    m_type = type(g)
-                    m = backend_of(g).math
-                grads = node.rule(m, g, tuple(operand(r) for r in saved))
-                for k, gi in zip(outs, grads):
-                    if k is not None:
-                        values[k] = gi
-            elif kind == "rgrad":
-                node, g = swap[e[1]], get(e[2])
-                if type(g) is not m_type:
-                    m_type = type(g)
-                    m = backend_of(g).math
-                grads = node.apply_backward(m, g, False)
-                for k, gi in zip(e[3], grads):
-                    if k is not None:
-                        values[k] = gi
-            elif kind == "rebuild":
-                fn, refs, krefs, k, node = e[1], e[2], e[3], e[4], e[5]
-                with set_grad_enabled(node is not None):
-                    out = fn(
-                        *[_argument(r, values) for r in refs],
-                        **{n: _argument(r, values) for n, r in krefs.items()},
-                    )
-                values[k] = out.data
-                if node is not None:
-                    swap[node] = out.grad_fn
-            elif kind == "add":
-                values[e[3]] = get(e[1]) + get(e[2])
-            elif kind == "leaf":
-                accumulate_grad(e[1], get(e[2]), copy=i not in self.steal)
-                values[e[3]] = e[1]._grad.data
-            elif kind == "setgrad":
-                target = e[1][1] if e[1][0] == "t" else None
-                if target is None:
-                    raise CompileError("compile: grad set on a tensor made inside the step")
-                target.grad = None if e[2] is None else _make(get(e[2]), None)
-            elif kind == "call":
-                e[1](e[2], *e[3], **e[4])
-            elif kind == "source":
-                values[e[4]] = e[1](*e[2], **e[3]).data
-            elif kind == "func":
-                values[e[3]] = e[1](
-                    *[_make(values[v], None) if c == "s" else v for c, v in e[2]]
-                ).data
-            else:  # write
-                target, value = e[1], get(e[2])
-                if target[0] == "t":
-                    t = target[1]
-                    t.data[...] = value
-                    bump_version(t)
-                else:
-                    values[target[1]][...] = value
-            for k in free[i]:
-                values[k] = None
-        return _rebuild(self.outputs, values)
-
-
-def _defined(e: tuple[Any, ...]) -> list[int]:
-    """The slots entry ``e`` sets."""
-    kind = e[0]
-    if kind == "op":
-        return [k for k in e[3:5] if k is not None]
-    if kind == "grad":
-        return [k for k in e[4] if k is not None]
-    if kind == "rgrad":
-        return [k for k in e[3] if k is not None]
-    if kind in ("add", "leaf", "func"):
-        return [e[3]]
-    if kind in ("source", "rebuild"):
-        return [e[4]]
-    return []
-
-
-def _output_slots(spec: Any) -> list[int]:
-    kind, v = spec
-    if kind == "tensor":
-        return [v]
-    if kind == "value":
-        return []
-    return [k for x in (v.values() if kind is dict else v) for k in _output_slots(x)]
-
-
-def _flat(refs: Any) -> list[tuple[str, Any]]:
-    out = []
-    for r in refs:
-        if r[0] == "q":
-            out += _flat(r[1][1])
-        else:
-            out.append(("s", r[1]) if r[0] == "g" else r)
-    return out
-
-
-def _refs(e: tuple[Any, ...]) -> list[tuple[str, Any]]:
-    kind = e[0]
-    if kind == "op":
-        return list(e[2])
-    if kind == "rebuild":
-        return _flat([*e[2], *e[3].values()])
-    if kind == "rgrad":
-        return [e[2]]
-    if kind == "grad":
-        return [e[2], *e[3]]
-    if kind == "leaf":
-        return [e[2]]
-    if kind == "setgrad":
-        return [e[1]] if e[2] is None else [e[1], e[2]]
-    if kind == "add":
-        return [e[1], e[2]]
-    if kind == "func":
-        return list(e[2])
-    if kind == "write":
-        return [e[1], e[2]]
-    return []
-
-
 def _modes(tape: _Tape) -> dict[int, bool]:
     return {k: training for k, (_, training) in tape.modules.items()}
-
-
-def _argument(r: tuple[str, Any], values: list[Any]) -> Any:
-    """A rebuilt call's argument at replay: a step's value as a new tensor (a leaf that
-    requires grad where the recorded one did), an outside tensor, a constant, a sequence."""
-    kind, v = r
-    if kind == "q":
-        return v[0](_argument(x, values) for x in v[1])
-    if kind in ("s", "g"):
-        t = _make(values[v], None)
-        t._requires_grad = kind == "g"
-        return t
-    return v
-
-
-def _signature(t: Tensor) -> tuple[Any, ...]:
-    return (t.shape, t.dtype, t.device, t.requires_grad)
 
 
 def _outputs(result: Any, tape: _Tape) -> Any:
@@ -672,17 +454,6 @@ def _outputs(result: Any, tape: _Tape) -> Any:
     raise CompileError(f"compile: cannot return a {type(result).__name__} from a compiled step")
 
 
-def _rebuild(spec: Any, values: list[Any]) -> Any:
-    kind, v = spec
-    if kind == "tensor":
-        return _make(values[v], None)
-    if kind == "value":
-        return v
-    if kind is dict:
-        return {k: _rebuild(x, values) for k, x in v.items()}
-    return kind(_rebuild(x, values) for x in v)
-
-
 # ------------------------------------------------------------------------ the decorator
 class CompiledFunction:
     """A function compiled with :func:`compile`; call it as the function."""
@@ -691,7 +462,7 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.cache_size = cache_size
-        self.programs: dict[Any, _Program] = {}
+        self.programs: dict[Any, Program] = {}
         self.first: dict[Any, tuple[_Tape, Any]] = {}  # key -> the first recording
         self.recordings = 0
 
@@ -717,7 +488,7 @@ class CompiledFunction:
         parts = []
         for a in args:
             if isinstance(a, Tensor):
-                parts.append(("T", *_signature(a)))
+                parts.append(("T", *signature(a)))
             else:
                 try:
                     hash(a)
@@ -765,8 +536,15 @@ class CompiledFunction:
             _agree(first[0], tape)
             if first[1] != outputs:
                 raise CompileError("compile: the two recordings return different structures")
-            tape.keep = []
-            self.programs[key] = _Program(tape, outputs)
+            self.programs[key] = Program(
+                tape.program,
+                tape.n,
+                [k for k, _ in tape.args],
+                outputs,
+                tape.objects,
+                list(tape.modules.values()),
+            )
+            tape.keep, tape.objects = [], {}
         return result
 
 

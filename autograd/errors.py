@@ -23,3 +23,7 @@ class GraphError(ArraygradError, RuntimeError):
 
 class GradcheckError(ArraygradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by ``gradcheck``)."""
+
+
+class CompileError(ArraygradError, RuntimeError):
+    """Something in a compiled function (``autograd.compile``) cannot be recorded and replayed."""

@@ -72,6 +72,13 @@ class Function:
     # out[i] depends on the inputs' [i] only: the local derivative is an array of the output's
     # shape (the rule at g = 1), and each input receives g times it.
     elementwise: ClassVar[bool] = False
+    # The backend ufunc that ``forward`` is (``"subtract"``), for ops that are one: a compiled
+    # step writes an in-place update ``p -= lr * p.grad`` with it straight into p (``out=``).
+    ufunc: ClassVar[str] = ""
+    # ``forward`` takes ``into=``, an array to write the result into, and ``backward`` takes
+    # ``into=``, a tuple of arrays (or None) for the gradients: a compiled step's planned
+    # buffers, so that a replay allocates (nearly) nothing. The numbers are the same.
+    writes_into: ClassVar[bool] = False
     # A PyTorch-style function (``@staticmethod forward(ctx, ...)``): set for each subclass.
     _ctx_style: ClassVar[bool] = False
 

@@ -34,7 +34,9 @@ said otherwise. Three sections:
    ``gc.disable()`` around each step (``gc.collect()`` after, outside the timed region), so
    that variant does not pay for freeing its graph at all, while arraygrad's graphs (no cycles)
    are freed by reference counting inside the step, in every variant. arraygrad is also timed
-   with the collector disabled, for reference.
+   with the collector disabled, for reference, and compiled (``autograd.compile``: the step
+   recorded on two warm-up steps, then replayed as one straight-line function; the learning
+   rate is a 0-d tensor argument; target: at most micrograd's time without its collector).
    ``arraygrad / micrograd`` above 1 means arraygrad is slower. Step times are the median (and
    min) of a few steps after one warm-up step.
 """
@@ -51,7 +53,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -451,13 +453,17 @@ def demo_loss(
     ``wrap`` makes a scalar node of an input number (``Value`` or a 0-d tensor)."""
     inputs = [list(map(wrap, xrow)) for xrow in X]
     scores = list(map(model, inputs))
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+    return margin_loss(model, scores, y), sum(accuracy) / len(accuracy)
+
+
+def margin_loss(model: Any, scores: list[Any], y: list[float]) -> Any:
+    """The demo's SVM max-margin loss of the scores, plus its L2 regularization."""
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
     alpha = 1e-4
     reg_loss = alpha * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
-    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
-    return total_loss, sum(accuracy) / len(accuracy)
+    return data_loss + reg_loss
 
 
 def arraygrad_step(model: MLP, X: list[list[float]], y: list[float], k: int) -> float:
@@ -468,6 +474,30 @@ def arraygrad_step(model: MLP, X: list[list[float]], y: list[float], k: int) -> 
     for p in model.parameters():
         p.data -= learning_rate * p.grad.data
     return float(total_loss.data)
+
+
+def arraygrad_compiled_step(model: MLP, X: list[list[float]], y: list[float], k: int) -> float:
+    """The same step under ``autograd.compile``: the inputs and labels are the same on every
+    step (frozen as constants when the two recordings agree), the learning rate is a 0-d
+    tensor argument, and the update is written with in-place tensor ops."""
+    step = getattr(model, "compiled_step", None)
+    if step is None:
+        inputs = [list(map(scalar_input, xrow)) for xrow in X]
+        params = model.parameters()
+
+        @ag.compile
+        def step(learning_rate: ag.Tensor) -> ag.Tensor:
+            total_loss = margin_loss(model, list(map(model, inputs)), y)
+            model.zero_grad()
+            total_loss.backward()
+            with ag.no_grad():
+                for p in params:
+                    p -= learning_rate * p.grad
+            return total_loss
+
+        model.compiled_step = step
+    learning_rate = ag.tensor(1.0 - 0.9 * k / 100, dtype=ag.float64)
+    return float(step(learning_rate).item())
 
 
 def micrograd_step(model: Any, X: list[list[float]], y: list[float], k: int) -> float:
@@ -488,6 +518,7 @@ class StepTimes:
     times: list[float]
     losses: list[float]
     garbage: list[int]
+    warmup: list[float] = field(default_factory=list)
 
     def line(self, label: str) -> str:
         med, best = statistics.median(self.times) * 1e3, min(self.times) * 1e3
@@ -499,15 +530,16 @@ StepFn = Callable[[Any, list[list[float]], list[float], int], float]
 
 
 def time_training(
-    make_model: Callable[[], Any], step: StepFn, steps: int, no_gc: bool
+    make_model: Callable[[], Any], step: StepFn, steps: int, no_gc: bool, warmup: int = 1
 ) -> StepTimes:
-    """One warm-up step (k = 0), then ``steps`` timed steps (k = 1, 2, ...) of a fresh model."""
+    """``warmup`` steps (k = 0, ...), then ``steps`` timed steps of a fresh model; the
+    losses of every step are kept, the times of the timed ones."""
     X, y = (a.tolist() for a in make_moons())
     random.seed(SEED)
     model = make_model()
     gc.collect()
     result = StepTimes([], [], [])
-    for k in range(steps + 1):
+    for k in range(steps + warmup):
         if no_gc:
             gc.disable()
         start = time.perf_counter()
@@ -517,8 +549,10 @@ def time_training(
             gc.enable()
             result.garbage.append(gc.collect())
         result.losses.append(loss)
-        if k > 0:
+        if k >= warmup:
             result.times.append(elapsed)
+        else:
+            result.warmup.append(elapsed)
     gc.collect()
     return result
 
@@ -592,6 +626,16 @@ def bench_moons(settings: Settings) -> None:
     print(ag_run.line("arraygrad"))
     ag_nogc = time_training(lambda: MLP(2, HIDDEN), arraygrad_step, steps, no_gc=True)
     print(ag_nogc.line("arraygrad, gc disabled"))
+    compiled = time_training(
+        lambda: MLP(2, HIDDEN), arraygrad_compiled_step, steps, no_gc=False, warmup=2
+    )
+    print(compiled.line("arraygrad, compiled"))
+    print(
+        f"   (its two recordings, the second with the lowering: {compiled.warmup[0]:.2f} s and"
+        f" {compiled.warmup[1]:.2f} s, not timed)"
+    )
+    same = compiled.losses[: len(ag_run.losses)] == ag_run.losses
+    print(f"   compiled losses bit-identical to eager's, steps 0 to {steps}: {same}")
     if MicroMLP is None:
         print("   micrograd is not installed (import micrograd failed): its columns are skipped")
         return
@@ -608,6 +652,10 @@ def bench_moons(settings: Settings) -> None:
     print(
         f"   arraygrad without gc / micrograd without gc:"
         f" {med(ag_nogc.times) / med(mg_nogc.times):5.2f}"
+    )
+    print(
+        f"   compiled / micrograd without gc:      {med(compiled.times) / med(mg_nogc.times):5.2f}"
+        " (target <= 1.0)"
     )
     diff = max(abs(a - b) for a, b in zip(ag_run.losses, mg_run.losses))
     print(

@@ -272,18 +272,22 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    @replayed_whole
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter: ``grad = None`` (the default, as in
         PyTorch: the next backward stores fresh ones instead of adding to them), or, with
         ``set_to_none=False``, fill them with zeros in place (a create_graph gradient is cut
         from its graph first)."""
+        if set_to_none:  # a compiled step records one assignment per parameter
+            for p in self.parameters():
+                p.grad = None
+        else:
+            self._zero_grads_in_place()
+
+    @replayed_whole
+    def _zero_grads_in_place(self) -> None:
         for p in self.parameters():
             grad = p.grad
             if grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
                 continue
             if grad.grad_fn is not None:
                 grad = p.grad = grad.detach()

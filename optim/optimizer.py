@@ -153,16 +153,21 @@ class Optimizer:
         check_number(self._name, name, value, low, **bounds)
 
     # -------------------------------------------------------------------- step
-    @replayed_whole
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``grad = None`` (the default; frees their memory and lets the
         next backward write fresh ones), or fill them with zeros in place."""
+        if set_to_none:  # a compiled step records one assignment per parameter
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.grad = None
+        else:
+            self._zero_grads_in_place()
+
+    @replayed_whole
+    def _zero_grads_in_place(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
                     continue
                 if p.grad.grad_fn is not None:  # a create_graph gradient: cut it from its graph
                     p.grad = p.grad.detach()

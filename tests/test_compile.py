@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autograd as ag
 import nn
@@ -31,6 +32,13 @@ def batches(n, size, features, classes, dtype, seed=0):
         )
         for _ in range(n)
     ]
+
+
+def descend(params, lr):
+    """The update written by hand, as in-place tensor ops: p -= lr * p.grad."""
+    with ag.no_grad():
+        for p in params:
+            p -= lr * p.grad
 
 
 def train(data, compiled, optimizer, dropout, dtype, steps=100, batch_norm=False, lam=0.0):
@@ -114,9 +122,7 @@ def test_the_scalar_engine_compiles():
             for p in w:
                 p.grad = None
             loss.backward()
-            with ag.no_grad():
-                for p in w:
-                    p -= 0.1 * p.grad
+            descend(w, 0.1)
             return loss
 
         step = ag.compile(step) if compiled else step
@@ -131,18 +137,24 @@ def test_the_scalar_engine_compiles():
 
 
 # ------------------------------------------------------------------------ guards
-def simple_step():
-    ag.manual_seed(0)
-    model = nn.MLP(6, [4], 3, dropout=0.5)
-    opt = optim.SGD(model.parameters(), lr=0.1)
+def classifier_step(model, opt):
+    """The training step as users write it (not compiled)."""
 
-    @ag.compile
     def step(x, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
+
+    return step
+
+
+def simple_step():
+    ag.manual_seed(0)
+    model = nn.MLP(6, [4], 3, dropout=0.5)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = ag.compile(classifier_step(model, opt))
 
     return model, opt, step
 
@@ -388,3 +400,214 @@ def test_random_programs_compiled_and_eager_agree(
         results.append((losses, [p.data.copy() for p in model.parameters()]))
     assert results[0][0] == results[1][0]
     assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+
+
+# ------------------------------------------------------------------------ the lowered replay
+def test_the_moons_step_of_micrograd_compiles_bit_identically():
+    """micrograd's demo step on 0-d tensors (a small network on a few points): the inputs
+    are Python data that does not change (frozen), the learning rate a 0-d argument."""
+    points, labels = np.random.default_rng(3).normal(size=(12, 2)).tolist(), [1.0, -1.0] * 6
+
+    def run(compiled):
+        weights = np.random.default_rng(1)
+        sizes = [2, 4, 4, 1]
+        layers = [  # micrograd's neurons: a list of weights and a bias each
+            [
+                (
+                    [ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in row],
+                    ag.tensor(0.0, dtype=ag.float64, requires_grad=True),
+                )
+                for row in weights.uniform(-1, 1, (n_out, n_in)).tolist()
+            ]
+            for n_in, n_out in zip(sizes, sizes[1:])
+        ]
+        params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+        inputs = [[ag.tensor(v, dtype=ag.float64) for v in row] for row in points]
+
+        def score(x):
+            for depth, layer in enumerate(layers):
+                x = [sum((w * xi for w, xi in zip(ws, x)), b) for ws, b in layer]
+                x = [v.relu() for v in x] if depth < len(layers) - 1 else x
+            return x[0]
+
+        def step(lr):
+            losses = [(1 + -y * score(x)).relu() for x, y in zip(inputs, labels)]
+            loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            descend(params, lr)
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        losses = [step(ag.tensor(1.0 - 0.9 * k / 100, dtype=ag.float64)).item() for k in range(6)]
+        return losses, [p.item() for p in params], step
+
+    eager, eager_params, _ = run(False)
+    compiled, compiled_params, step = run(True)
+    assert compiled == eager and compiled_params == eager_params
+    assert eager[-1] < eager[0]
+    assert len(step.programs) == 1
+
+
+def sgd_by_hand(compiled, steps=8):
+    """nn_step.py's step: the update written as in-place tensor ops under no_grad."""
+    ag.manual_seed(0)
+    model = nn.MLP(20, [32, 16], 5)
+    params = list(model.parameters())
+    data = batches(3, 24, 20, 5, ag.float32)
+
+    def step(x, y):
+        model.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        descend(params, 0.1)
+        return loss
+
+    step = ag.compile(step) if compiled else step
+    losses = [step(*data[i % 3]).item() for i in range(steps)]
+    return losses, [p.data.copy() for p in params], step, model, data
+
+
+def test_in_place_updates_write_into_the_parameters_with_eagers_numbers():
+    eager, eager_params, *_ = sgd_by_hand(False)
+    compiled, compiled_params, step, model, _ = sgd_by_hand(True)
+    assert compiled == eager
+    assert all(np.array_equal(a, b) for a, b in zip(eager_params, compiled_params))
+    source = next(iter(step.programs.values())).source
+    # each update p -= 0.1 * p.grad is one ufunc call writing into p: no result array, no copy
+    assert source.count("out=T") == len(list(model.parameters()))
+    assert "_take(BUFFERS" in source  # the other results go to planned buffers
+
+
+def test_gradients_and_outputs_the_caller_keeps_are_not_overwritten():
+    _, _, step, model, data = sgd_by_hand(True, steps=4)  # recorded, then replayed twice
+    weight = model.layers[0].weight
+    kept_grad = weight.grad  # the planned buffer of the last replay
+    kept_values = kept_grad.data.copy()
+    kept_loss = step(*data[0])
+    loss_value = kept_loss.item()
+    step(*data[1])  # writes a new gradient: not into the array kept_grad holds
+    assert np.array_equal(kept_grad.data, kept_values)
+    assert weight.grad is not kept_grad and not np.shares_memory(weight.grad.data, kept_grad.data)
+    assert kept_loss.item() == loss_value
+
+
+def test_a_replayed_step_allocates_nearly_nothing():
+    """tracemalloc sees NumPy's array allocations: an eager step allocates its activations
+    and gradients afresh; a replay writes them into the buffers planned once."""
+    import tracemalloc
+
+    def peak(step, args, n=3):
+        tracemalloc.start()
+        try:
+            start = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            for _ in range(n):
+                step(*args)
+            current, top = tracemalloc.get_traced_memory()
+            return top - start, current - start
+        finally:
+            tracemalloc.stop()
+
+    ag.manual_seed(0)
+    model = nn.MLP(256, [256, 128], 10)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = batches(1, 128, 256, 10, ag.float32)[0]
+    step = classifier_step(model, opt)
+    compiled = ag.compile(step)
+    for _ in range(3):  # two recordings, one replay
+        compiled(x, y)
+    step(x, y)
+    eager_peak, _ = peak(step, (x, y))
+    replay_peak, replay_growth = peak(compiled, (x, y))
+    weights = sum(p.data.nbytes for p in model.parameters())
+    assert eager_peak > weights  # fresh gradients at least
+    assert replay_peak < eager_peak / 10  # small temporaries only (masks, the loss's arrays)
+    assert abs(replay_growth) < 4096
+
+
+def function_classes():
+    from autograd.function import Function
+
+    found, todo = [], [Function]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        found.append(cls)
+    return found
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3), scalar=st.booleans())
+def test_an_ops_ufunc_is_its_forward(shapes, scalar):
+    """The ufunc an op declares (compiled steps call it with out=) computes its forward."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=shapes.input_shapes[0]).astype(np.float32)
+    b = 1.5 if scalar else rng.normal(size=shapes.input_shapes[1]).astype(np.float32) + 3
+    declared = [cls for cls in function_classes() if cls.ufunc]
+    assert {cls.__name__ for cls in declared} >= {"Add", "Sub", "Mul", "Div"}
+    for cls in declared:
+        expected = np.asarray(cls().forward(a, b))
+        out = np.empty(expected.shape, expected.dtype)
+        getattr(np, cls.ufunc)(a, b, out=out)
+        assert out.dtype == expected.dtype and out.tobytes() == expected.tobytes()
+
+
+@given(
+    lead=st.lists(st.integers(0, 3), min_size=0, max_size=2),
+    sizes=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    bias=st.booleans(),
+)
+def test_ops_that_write_into_buffers_give_the_same_bits(lead, sizes, bias):
+    from autograd.backend import backend_of
+    from autograd.ops.elementwise import ReLU
+    from autograd.ops.nn_ops import Linear
+
+    rng = np.random.default_rng(1)
+    n_in, n_out = sizes
+    x = rng.normal(size=(*lead, n_in))
+    w, b = rng.normal(size=(n_out, n_in)), (rng.normal(size=n_out) if bias else None)
+    g = rng.normal(size=(*lead, n_out))
+    m = backend_of(x).math
+    op = Linear()
+    op.edges = (object(), object(), object() if bias else None)[: 3 if bias else 2]
+    args = (x, w, b) if bias else (x, w)
+    plain = op.forward(*args)
+    assert np.array_equal(op.forward(*args, into=np.full_like(plain, 7.0)), plain)
+    grads = op.backward(m, g, *args)
+    into = tuple(np.full_like(gi, 7.0) for gi in grads)
+    assert all(np.array_equal(a, c) for a, c in zip(op.backward(m, g, *args, into=into), grads))
+    relu = ReLU()
+    out = relu.forward(x)
+    assert np.array_equal(relu.forward(x, into=np.full_like(out, 7.0)), out)
+    gx = relu.backward(m, x[..., ::-1].copy(), out)
+    assert np.array_equal(relu.backward(m, x[..., ::-1].copy(), out, into=(np.empty_like(gx),)), gx)
+
+
+def test_fit_with_compiled_steps_trains_exactly_as_eager():
+    """fit(compiled=True): ISLR's recipe (RMSprop, dropout, ridge penalty, a smaller last
+    batch, validation in eval mode between epochs) gives eager's history and weights."""
+    from nn.train import DataLoader, fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(70, 5)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(5, [8, 6], 2, dropout=[0.4, 0.3], generator=ag.Generator().manual_seed(0))
+        opt = optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.9, eps=1e-7)
+        history = fit(
+            model,
+            opt,
+            DataLoader((x, y), 16, shuffle=True, seed=0),  # 4 batches of 16 and one of 6
+            epochs=4,
+            penalty=lambda model=model: nn.l2_penalty(model, 1e-3),
+            validation=(x, y),
+            progress=False,
+            blas_threads=1,
+            compiled=compiled,
+        )
+        rows = [{k: v for k, v in row.items() if k != "seconds"} for row in history.rows]
+        runs.append((rows, [p.data.copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))

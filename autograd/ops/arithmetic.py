@@ -23,6 +23,7 @@ class Add(Function):
     derivative = "d/dx (x + y) = 1,  d/dy (x + y) = 1"
     in_words = "a sum passes the gradient on unchanged to both operands"
     elementwise = True
+    ufunc = "add"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x + y
@@ -39,6 +40,7 @@ class Sub(Function):
     derivative = "d/dx (x - y) = 1,  d/dy (x - y) = -1"
     in_words = "x gets the gradient unchanged, y gets it negated"
     elementwise = True
+    ufunc = "subtract"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x - y
@@ -56,6 +58,7 @@ class Mul(Function):
     derivative = "d/dx (x y) = y,  d/dy (x y) = x"
     in_words = "each operand gets the gradient times the other operand"
     elementwise = True
+    ufunc = "multiply"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x * y
@@ -74,6 +77,7 @@ class Div(Function):
     derivative = "d/dx (x / y) = 1/y,  d/dy (x / y) = -x/y^2"
     in_words = "x gets the gradient divided by y; y gets minus the gradient times x / y^2"
     elementwise = True
+    ufunc = "divide"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x / y

@@ -169,11 +169,14 @@ class ReLU(Function):
     in_words = "the gradient passes where the input was positive and is blocked (0) elsewhere"
     elementwise = True
 
-    def forward(self, x: Any) -> Any:
-        return backend_of(x).xp.maximum(x, 0)
+    writes_into = True
 
-    def backward(self, m: Any, g: Any, out: Any) -> Any:
-        return m.where(out <= 0, 0, g)  # a select, not g * mask: NaN passes g, inf * 0 is 0
+    def forward(self, x: Any, into: Any = None) -> Any:
+        return backend_of(x).xp.maximum(x, 0, out=into)
+
+    def backward(self, m: Any, g: Any, out: Any, into: Any = (None,)) -> Any:
+        # a select, not g * mask: NaN passes g, inf * 0 is 0
+        return m.where(out <= 0, 0, g, into[0]) if into[0] is not None else m.where(out <= 0, 0, g)
 
 
 class LeakyReLU(Function):

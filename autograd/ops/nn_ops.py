@@ -51,21 +51,37 @@ class Linear(Function):
         "gradient summed over the batch"
     )
 
-    def forward(self, x: Any, w: Any, b: Any = None) -> Any:
-        out = x @ w.T
+    writes_into = True
+
+    def forward(self, x: Any, w: Any, b: Any = None, into: Any = None) -> Any:
+        out = x @ w.T if into is None else m_matmul(x, w.T, into)
         if b is not None:
-            out += b  # out is a fresh array
+            out += b  # out is a fresh array (or into)
         return out
 
-    def backward(self, m: Any, g: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
-        gx = g @ w if self.needs_grad(0) else None
+    def backward(
+        self, m: Any, g: Any, x: Any, w: Any, b: Any = None, into: Any = (None, None, None)
+    ) -> tuple[Any, ...]:
+        gx = m_matmul(g, w, into[0]) if self.needs_grad(0) else None
         if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
             rows = math.prod(g.shape[:-1])  # not -1: a size-0 axis would leave it ambiguous
             g, x = g.reshape((rows, g.shape[-1])), x.reshape((rows, x.shape[-1]))
-        gw = g.T @ x if self.needs_grad(1) else None
+        gw = m_matmul(g.T, x, into[1]) if self.needs_grad(1) else None
         if b is None:
             return gx, gw
-        return gx, gw, (g.sum(axis=0) if self.needs_grad(2) else None)
+        return gx, gw, (_batch_sum(g, into[2]) if self.needs_grad(2) else None)
+
+
+def m_matmul(a: Any, b: Any, into: Any) -> Any:
+    """a @ b, written into ``into`` where given (a compiled step's planned buffer)."""
+    if into is None:
+        return a @ b
+    return backend_of(into).xp.matmul(a, b, out=into)
+
+
+def _batch_sum(g: Any, into: Any) -> Any:
+    """g summed over axis 0, written into ``into`` where given."""
+    return g.sum(axis=0) if into is None else g.sum(axis=0, out=into)
 
 
 class Softplus(Function):

@@ -69,6 +69,7 @@ def fit(
     progress: bool | None = None,
     blas_threads: int | None = None,
     on_epoch_end: EpochHook | Sequence[EpochHook] = (),
+    compiled: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train`` and return its :class:`History`.
 
@@ -84,6 +85,10 @@ def fit(
     exception it raises (``optuna.TrialPruned``, say) propagates out of ``fit``. ``nn.train.tuning``
     reports the validation curve to Optuna's pruners through it.
 
+    ``compiled``: run each step (forward, loss, penalty, backward, optimizer step) under
+    :func:`autograd.compile`: recorded on the first two batches of each shape, then replayed
+    (the same numbers as eager, faster; see the README's "Compiled training steps").
+
     ``progress``: a tqdm bar per epoch; by default only in a terminal or in Jupyter (none in
     CI logs and pipes, see :mod:`nn.train.progress`). ``blas_threads``: how many threads
     NumPy's BLAS may use while training; by default ``$ARRAYGRAD_BLAS_THREADS``, else the
@@ -93,6 +98,19 @@ def fit(
     if early_stopping is not None and validation is None:
         raise ValueError("fit: early_stopping needs validation data to watch")
     hooks = [on_epoch_end] if callable(on_epoch_end) else list(on_epoch_end)
+
+    def step(x: ag.Tensor, y: ag.Tensor) -> tuple[ag.Tensor, ag.Tensor]:
+        logits = model(x)
+        loss = loss_fn(logits, y)
+        if penalty is not None:
+            loss = loss + penalty()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, logits
+
+    if compiled:
+        step = ag.compile(step)
     bar = bar_class(progress, "fit(progress=True)")
     with limit_blas_threads(blas_threads) as threads:
         history = History(blas_threads=threads)
@@ -103,13 +121,7 @@ def fit(
             total_loss = total_correct = seen = 0.0
             batches = _progress(train, bar, f"epoch {epoch}/{epochs}", threads)
             for x, y in batches:
-                logits = model(x)
-                loss = loss_fn(logits, y)
-                if penalty is not None:
-                    loss = loss + penalty()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                loss, logits = step(x, y)
                 n = len(y)
                 total_loss += float(loss) * n
                 correct = _n_correct(logits.data, y.data)

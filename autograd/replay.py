@@ -1,0 +1,495 @@
+"""The replay of a compiled step: its recording lowered to one straight-line Python function.
+
+A recording (see :mod:`autograd.compiler`) is a list of entries, each naming what it reads:
+``("s", k)`` value k of the step, ``("t", tensor)`` a tensor from outside the step (a
+parameter, a buffer), read when the entry runs, ``("c", value)`` a constant. :class:`Program`
+writes each entry as a line of Python source, ``v12 = F3(v4, T1.data)``, and compiles the
+lines once into a function: the values of the step live in local variables, and the op
+methods, graph nodes, tensors and constants the lines call or read are the function's globals.
+A replay is one call of that function: no interpretation of entries, no graph, no traversal.
+The lines call the same code as eager (each op's ``forward``, each node's ``backward``), in
+the same order, so the numbers are eager's, bit for bit.
+
+A value is dropped (``del v12``) after the last line that reads it, as eager frees the
+graph's buffers on the way; leaves keep their gradient array when nothing else reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+from sys import getrefcount
+from typing import Any
+
+import numpy as np
+
+from .backend import backend_of
+from .errors import CompileError
+from .grad_mode import set_grad_enabled
+from .tensor import Tensor, _make, bump_version
+
+Ref = tuple[str, Any]
+Entry = tuple[Any, ...]
+
+
+class Program:
+    """A recording ready to replay, with the guards it was recorded under.
+
+    ``program``: the entries; ``n``: the number of values; ``args``: the values of the tensor
+    arguments, in order; ``outputs``: the structure the step returns (see ``rebuild``);
+    ``objects``: what each value was in the recording (a Tensor or an array), for the lowering;
+    ``modules``: (module, training, parameter ids) of the modules that ran.
+    """
+
+    def __init__(
+        self,
+        program: list[Entry],
+        n: int,
+        args: list[int],
+        outputs: Any,
+        objects: dict[int, Any],
+        modules: list[tuple[Any, bool]],
+    ) -> None:
+        self.program = program
+        self.n = n
+        self.args = args
+        self.outputs = outputs
+        self.modules = [
+            (m, training, [id(p) for p in m._parameters.values()]) for m, training in modules
+        ]
+        self.outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
+        self.outside_sig = {k: signature(t) for k, t in self.outside.items()}
+        lowering = _Lowering(self, objects)
+        self.source = lowering.source()
+        self.replay = _compile(self.source, lowering.ns)
+
+    def stale(self) -> str | None:
+        """Why the recording no longer fits (a module's mode or parameters changed), or None."""
+        for m, training, params in self.modules:
+            if m.training != training:
+                return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
+            if [id(p) for p in m._parameters.values()] != params:
+                return f"the parameters of {type(m).__name__} were replaced"
+        for k, t in self.outside.items():
+            if signature(t) != self.outside_sig[k]:
+                return "a parameter's shape, dtype, device or requires_grad changed"
+        return None
+
+    def run(self, args: list[Tensor]) -> Any:
+        """Replay the step on the tensor arguments ``args``; returns what the step returned."""
+        return rebuild(self.outputs, self.replay(args))
+
+
+def _compile(source: str, namespace: dict[str, Any]) -> Any:
+    code = compile(source, "<autograd.compile replay>", "exec")
+    exec(code, namespace)  # defines replay(args) in namespace, from our own generated source
+    return namespace["replay"]
+
+
+class _Lowering:
+    """Writes the source of a Program's replay function (see the module docstring)."""
+
+    def __init__(self, program: Program, objects: dict[int, Any]) -> None:
+        from .engine import accumulate_grad
+
+        self.p = program
+        self.objects = objects
+        self.names: dict[int, str] = {}  # id(object) -> how the function reads it
+        self.objs: list[Any] = []  # the tuple o
+        self.methods: dict[tuple[type, str], str] = {}
+        self.buffers: list[Any] = []  # planned once; BUFFERS of the function
+        self.buffer_of: dict[int, tuple[int, Any]] = {}  # live value -> (buffer, its kind)
+        self.pool: dict[Any, list[int]] = {}  # kind -> buffers free for a later value
+        self.exclusive: set[int] = set()
+        self.ns: dict[str, Any] = {
+            "_acc": accumulate_grad,
+            "_bump": bump_version,
+            "_grad_mode": set_grad_enabled,
+            "_leaf": _leaf,
+            "_make": _make,
+            "_math": _math,
+            "_setgrad": _setgrad,
+            "_take": _take,
+        }
+        uses: dict[int, int] = {}
+        for e in program.program:
+            for r in refs_of(e):
+                if r[0] == "s":
+                    uses[r[1]] = uses.get(r[1], 0) + 1
+        self.uses = uses
+
+    # -------------------------------------------------------------- names and expressions
+    def name(self, prefix: str, obj: Any) -> str:
+        """How the function reads ``obj``: few objects (a step's parameters, the backward
+        vocabularies) as globals ``T3``, the many others (nodes, constants) as items of the
+        tuple ``o`` (a local, read in order: far fewer cache misses than a dict of 100,000
+        globals in a scalar step)."""
+        key = id(obj)
+        name = self.names.get(key)
+        if name is None:
+            if prefix in "TM":
+                name = f"{prefix}{len(self.names)}"
+                self.ns[name] = obj
+            else:
+                name = f"o[{len(self.objs)}]"
+                self.objs.append(obj)
+            self.names[key] = name
+        return name
+
+    def method(self, obj: Any, name: str) -> str:
+        """``type(obj).<name>`` as a global: called with ``obj`` first (one global per class,
+        not a bound method per node)."""
+        cls = type(obj)
+        key = (cls, name)
+        glob = self.methods.get(key)
+        if glob is None:
+            glob = f"{cls.__name__}_{name}_{len(self.methods)}"
+            self.methods[key] = glob
+            self.ns[glob] = getattr(cls, name)
+        return f"{glob}({self.name('N', obj)}, "
+
+    def value(self, r: Ref) -> str:
+        """A reference as the entry reads it (a tensor's array, a constant)."""
+        kind, v = r
+        if kind == "s":
+            return f"v{v}"
+        if kind == "t":
+            return f"{self.name('T', v)}.data"
+        return self.name("C", v)
+
+    def operand(self, r: Ref) -> str:
+        """A reference as an op's array operand: 0-d NumPy arrays as NumPy scalars, as
+        ``Function.__call__`` passes them (NumPy computes on scalars much faster)."""
+        kind, v = r
+        if kind == "c":
+            return self.name("C", v)
+        array = v.data if kind == "t" else _array(self.objects.get(v))
+        text = self.value(r)
+        if array is _UNKNOWN:
+            return f"_scalar({text})"
+        if isinstance(array, np.ndarray) and array.ndim == 0:
+            return f"{text}[()]"
+        return text
+
+    def math(self, g: Ref) -> str:
+        """The backward vocabulary for gradient ``g``: its backend's, fixed at record time."""
+        kind, v = g
+        obj = v.data if kind == "t" else v if kind == "c" else _array(self.objects.get(v))
+        if obj is _UNKNOWN:
+            return f"_math({self.value(g)})"
+        return self.name("M", backend_of(obj).math)
+
+    @staticmethod
+    def targets(outs: tuple[int | None, ...]) -> str:
+        return ", ".join("_" if k is None else f"v{k}" for k in outs) + ","
+
+    # -------------------------------------------------------------- the lines
+    def source(self) -> str:
+        p = self.p
+        self.ns["_scalar"] = _scalar
+        lines = ["def replay(args):", "    o = OBJECTS"]
+        for i, k in enumerate(p.args):
+            lines.append(f"    v{k} = args[{i}].data")
+        last = _last_uses(p.program, _output_slots(p.outputs))
+        steal = {
+            i
+            for i, e in enumerate(p.program)
+            if e[0] == "leaf" and e[2][0] == "s" and self.uses[e[2][1]] == 1
+        }
+        # values whose array may outlive the line that last reads them: returned, kept as a
+        # leaf's gradient, held by a node that a rebuilt op made; their buffers are not
+        # handed to later values of the same replay
+        self.exclusive = set(_output_slots(p.outputs))
+        for i, e in enumerate(p.program):
+            if (e[0] == "leaf" and i in steal) or e[0] in ("rebuild", "func", "setgrad"):
+                self.exclusive.update(r[1] for r in refs_of(e) if r[0] == "s")
+        skip = False
+        never: set[int] = set()  # the results of ops fused into an in-place write
+        for i, e in enumerate(p.program):
+            if skip:  # the write of an update written in place
+                skip = False
+            else:
+                fused = self.in_place(e, p.program[i + 1] if i + 1 < len(p.program) else None)
+                if fused is not None:
+                    skip = True
+                    never.add(e[3])
+                lines += ["    " + line for line in fused or self.entry(i, e, i in steal)]
+            dead = [f"v{k}" for k in last.get(i, ()) if k not in never]
+            for k in last.get(i, ()):
+                self.release(k)
+            if dead:
+                lines.append(f"    del {', '.join(dead)}")
+        out = ", ".join(f"{k}: v{k}" for k in _output_slots(p.outputs))
+        lines.append(f"    return {{{out}}}")
+        self.ns["OBJECTS"] = tuple(self.objs)
+        self.ns["BUFFERS"] = self.buffers
+        return "\n".join(lines) + "\n"
+
+    # -------------------------------------------------------------- buffers
+    def into(self, k: int | None) -> str:
+        """Where value ``k`` is written: a planned buffer, ``_take(BUFFERS, j)``, for a
+        non-0-d array of a known backend, else "None" (the op allocates its result). A buffer
+        freed by an earlier value of the same shape and dtype is used again."""
+        a = None if k is None else _array(self.objects.get(k))
+        if a is None or a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
+            return "None"
+        key = (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
+        free = self.pool.get(key)
+        if free:
+            j = free.pop()
+        else:
+            j = len(self.buffers)
+            self.buffers.append(backend_of(a).xp.empty_like(a, order="C"))
+        self.buffer_of[k] = (j, key)
+        return f"_take(BUFFERS, {j})"
+
+    def release(self, k: int) -> None:
+        """Value ``k`` is dead: its buffer may hold a later value."""
+        planned = self.buffer_of.pop(k, None)
+        if planned is not None and k not in self.exclusive:
+            self.pool.setdefault(planned[1], []).append(planned[0])
+
+    def entry(self, i: int, e: Entry, steal: bool) -> list[str]:
+        kind = e[0]
+        if kind == "op":
+            fn, refs, k, ek = e[1], e[2], e[3], e[4]
+            operands = ", ".join(map(self.operand, refs))
+            if ek is None and (fn.ufunc or fn.writes_into):
+                into = self.into(k)
+                if into != "None" and fn.ufunc:
+                    xp = backend_of(_array(self.objects[k])).xp
+                    return [
+                        f"v{k} = {self.name('U', getattr(xp, fn.ufunc))}({operands}, out={into})"
+                    ]
+                if into != "None":
+                    return [f"v{k} = {self.method(fn, 'forward')}{operands}, into={into})"]
+            call = f"{self.method(fn, 'forward')}{operands})"
+            return [f"v{k}, v{ek} = {call}" if ek is not None else f"v{k} = {call}"]
+        if kind == "grad":
+            node, g, saved, outs = e[1], e[2], e[3], e[4]
+            m, gv, args = self.math(g), self.value(g), ", ".join(map(self.operand, saved))
+            if node.shapes is not None:  # the rule sums broadcast gradients back
+                rule = self.method(node, "rule")
+                return [f"{self.targets(outs)} = {rule}{m}, {gv}, ({args}{',' if args else ''}))"]
+            if node.writes_into:
+                planned = [self.into(k) for k in outs]
+                if any(x != "None" for x in planned):
+                    args += f"{', ' if args else ''}into=({', '.join(planned)},)"
+            call = f"{self.method(node, 'backward')}{m}, {gv}{', ' if args else ''}{args})"
+            if len(outs) > 1:
+                return [f"{self.targets(outs)} = {call}"]
+            return [
+                f"_r = {call}",
+                f"{self.targets(outs)} = _r if _r.__class__ is tuple else (_r,)",
+            ]
+        if kind == "rgrad":
+            node, g, outs = e[1], e[2], e[3]
+            call = f"N{id(node)}.apply_backward({self.math(g)}, {self.value(g)}, False)"
+            return [f"{self.targets(outs)} = {call}"]
+        if kind == "rebuild":
+            fn, refs, krefs, k, node = e[1], e[2], e[3], e[4], e[5]
+            args = [self.argument(r) for r in refs]
+            args += [f"{n}={self.argument(r)}" for n, r in krefs.items()]
+            lines = [
+                f"with _grad_mode({node is not None}):",
+                f"    _o = {self.name('F', fn)}({', '.join(args)})",
+                f"v{k} = _o.data",
+            ]
+            if node is not None:
+                lines.append(f"N{id(node)} = _o.grad_fn")
+            return lines
+        if kind == "add":
+            a, b, k = self.value(e[1]), self.value(e[2]), e[3]
+            into = self.into(k)
+            if into != "None":
+                xp = backend_of(_array(self.objects[k])).xp
+                return [f"v{k} = {self.name('U', xp.add)}({a}, {b}, out={into})"]
+            return [f"v{k} = {a} + {b}"]
+        if kind == "leaf":
+            leaf = self.name("L", e[1])
+            grad = self.value(e[2])
+            return [f"_acc({leaf}, {grad}, copy={not steal})", f"v{e[3]} = {leaf}._grad.data"]
+        if kind == "setgrad":
+            if e[1][0] != "t":
+                raise CompileError("compile: grad set on a tensor made inside the step")
+            if e[2] is None:
+                return [f"{self.name('T', e[1][1])}._grad = None"]
+            return [f"_setgrad({self.name('T', e[1][1])}, {self.value(e[2])})"]
+        if kind == "call":
+            call = functools.partial(e[1], e[2], *e[3], **e[4])
+            return [f"{self.name('K', call)}()"]
+        if kind == "source":
+            draw = functools.partial(e[1], *e[2], **e[3])
+            return [f"v{e[4]} = {self.name('S', draw)}().data"]
+        if kind == "func":
+            args = ", ".join(
+                f"_make(v{v}, None)" if c == "s" else self.name("C", v) for c, v in e[2]
+            )
+            return [f"v{e[3]} = {self.name('G', e[1])}({args}).data"]
+        # write
+        target, value = e[1], self.value(e[2])
+        if target[0] == "t":
+            t = self.name("T", target[1])
+            return [f"{t}.data[...] = {value}", f"_bump({t})"]
+        return [f"v{target[1]}[...] = {value}"]
+
+    def in_place(self, e: Entry, then: Entry | None) -> list[str] | None:
+        """An elementwise op whose result only feeds the write after it (``p -= lr * g``
+        under no_grad), as its ufunc writing straight into the target: the same numbers
+        without the result array and its copy. None where the pattern does not hold."""
+        if e[0] != "op" or not e[1].ufunc or then is None or then[0] != "write":
+            return None
+        k, target = e[3], then[1]
+        if then[2] != ("s", k) or target[0] != "t" or self.uses[k] != 1:
+            return None
+        result, data = _array(self.objects.get(k)), target[1].data
+        if result is _UNKNOWN or not hasattr(data, "__array_namespace__"):
+            return None
+        if getattr(result, "shape", None) != data.shape or result.dtype != data.dtype:
+            return None
+        ufunc = getattr(backend_of(data).xp, e[1].ufunc)
+        t = self.name("T", target[1])
+        operands = ", ".join(map(self.operand, e[2]))
+        return [f"{self.name('U', ufunc)}({operands}, out={t}.data)", f"_bump({t})"]
+
+    def argument(self, r: Ref) -> str:
+        """A rebuilt call's argument: a step's value as a new tensor (a leaf that requires
+        grad where the recorded one did), an outside tensor, a constant, a sequence."""
+        kind, v = r
+        if kind == "q":
+            items = [self.argument(x) for x in v[1]]
+            if v[0] is tuple:
+                return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+            if v[0] is list:
+                return f"[{', '.join(items)}]"
+            return f"{self.name('Q', v[0])}([{', '.join(items)}])"
+        if kind in ("s", "g"):
+            return f"_leaf(v{v}, {kind == 'g'})"
+        if kind == "t":
+            return self.name("T", v)
+        return self.name("C", v)
+
+
+_UNKNOWN = object()
+
+
+def _array(obj: Any) -> Any:
+    """The array a recorded object holds (``_UNKNOWN`` where the recording kept none)."""
+    if obj is None:
+        return _UNKNOWN
+    return obj.data if isinstance(obj, Tensor) else obj
+
+
+def _scalar(a: Any) -> Any:
+    return a[()] if a.__class__ is np.ndarray and not a.ndim else a
+
+
+def _take(buffers: list[Any], j: int) -> Any:
+    """Planned buffer ``j``, or a new one in its place where something still holds it (a
+    tensor the caller kept from an earlier replay, a view): a replay never writes into an
+    array anyone else can see."""
+    buf = buffers[j]
+    if getrefcount(buf) > 3:  # buffers, buf, and getrefcount's argument
+        buf = buffers[j] = backend_of(buf).xp.empty_like(buf)
+    return buf
+
+
+def _math(g: Any) -> Any:
+    return backend_of(g).math
+
+
+def _leaf(data: Any, requires_grad: bool) -> Tensor:
+    t = _make(data, None)
+    t._requires_grad = requires_grad
+    return t
+
+
+def _setgrad(t: Tensor, value: Any) -> None:
+    t.grad = _make(value, None)
+
+
+def _last_uses(program: list[Entry], kept: list[int]) -> dict[int, list[int]]:
+    """For each entry, the values it reads or sets for the last time (outputs excepted)."""
+    last: dict[int, int] = {}
+    for i, e in enumerate(program):
+        for k in defined_by(e):
+            last[k] = i
+        for r in refs_of(e):
+            if r[0] == "s":
+                last[r[1]] = i
+    out: dict[int, list[int]] = {}
+    for k, i in sorted(last.items()):
+        if k not in kept:
+            out.setdefault(i, []).append(k)
+    return out
+
+
+def defined_by(e: Entry) -> list[int]:
+    """The values entry ``e`` sets."""
+    kind = e[0]
+    if kind == "op":
+        return [k for k in e[3:5] if k is not None]
+    if kind == "grad":
+        return [k for k in e[4] if k is not None]
+    if kind == "rgrad":
+        return [k for k in e[3] if k is not None]
+    if kind in ("add", "leaf", "func"):
+        return [e[3]]
+    if kind in ("source", "rebuild"):
+        return [e[4]]
+    return []
+
+
+def _flat(refs: Any) -> list[Ref]:
+    out = []
+    for r in refs:
+        if r[0] == "q":
+            out += _flat(r[1][1])
+        else:
+            out.append(("s", r[1]) if r[0] == "g" else r)
+    return out
+
+
+def refs_of(e: Entry) -> list[Ref]:
+    """What entry ``e`` reads."""
+    kind = e[0]
+    if kind == "op":
+        return list(e[2])
+    if kind == "rebuild":
+        return _flat([*e[2], *e[3].values()])
+    if kind in ("rgrad", "leaf"):
+        return [e[2]]
+    if kind == "grad":
+        return [e[2], *e[3]]
+    if kind == "setgrad":
+        return [e[1]] if e[2] is None else [e[1], e[2]]
+    if kind in ("add", "write"):
+        return [e[1], e[2]]
+    if kind == "func":
+        return list(e[2])
+    return []
+
+
+def _output_slots(spec: Any) -> list[int]:
+    kind, v = spec
+    if kind == "tensor":
+        return [v]
+    if kind == "value":
+        return []
+    return [k for x in (v.values() if kind is dict else v) for k in _output_slots(x)]
+
+
+def signature(t: Tensor) -> tuple[Any, ...]:
+    """What a guard compares of a tensor."""
+    return (t.shape, t.dtype, t.device, t.requires_grad)
+
+
+def rebuild(spec: Any, values: dict[int, Any]) -> Any:
+    """The step's return value: ``spec`` (see ``compiler._outputs``) with new tensors."""
+    kind, v = spec
+    if kind == "tensor":
+        return _make(values[v], None)
+    if kind == "value":
+        return v
+    if kind is dict:
+        return {k: rebuild(x, values) for k, x in v.items()}
+    return kind(rebuild(x, values) for x in v)
