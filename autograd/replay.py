@@ -10,8 +10,15 @@ A replay is one call of that function: no interpretation of entries, no graph, n
 The lines call the same code as eager (each op's ``forward``, each node's ``backward``), in
 the same order, so the numbers are eager's, bit for bit.
 
-A value is dropped (``del v12``) after the last line that reads it, as eager frees the
-graph's buffers on the way; leaves keep their gradient array when nothing else reads it.
+Memory. A value is dropped (``del v12``) after the last line that reads it, as eager frees
+the graph's buffers on the way. Non-0-d results are written into buffers planned once, at
+lowering: ufunc ops (``np.subtract(a, b, out=buf)``), the ops that take ``into=`` (``Linear``,
+``relu``: ``Function.writes_into``) and sums of gradients; a buffer whose value is dead is
+taken again by a later value of the same shape, dtype and device. Before each write,
+``_take`` checks that nothing else holds the buffer (a tensor returned by an earlier replay
+and kept, a kept ``.grad``, a view): if something does, it takes a new array instead, so a
+replay never changes an array anyone can see. An update ``p -= lr * g`` (an elementwise op
+whose result feeds only the write into p) is one ufunc call with ``out=p``.
 """
 
 from __future__ import annotations
