@@ -4,10 +4,12 @@ value (NaN, inf, -0.0, subnormals), with and without a buffer to write into."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from autograd import backward_math
 from autograd.backend import backend_of
 from autograd.testing import shapes
 
@@ -44,7 +46,9 @@ def test_where_with_a_zero_side_is_np_where_bit_for_bit(
     x, y = (0, g) if zero_first else (g, 0)
     expected = np.where(cond, x, y)
     buffer = np.full(g.shape, 7, dtype) if into else None
-    result = M.where(cond, x, y, buffer)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backward_math, "SELECT_BY_MASK_FROM", 0)  # the bitwise select, always
+        result = M.where(cond, x, y, buffer)
     assert same_bits(result, expected)
     if into and g.size:  # written into the buffer, not a new array
         assert np.shares_memory(result, buffer)
@@ -56,3 +60,10 @@ def test_where_keeps_its_general_form():
     ints = np.arange(3)
     assert same_bits(M.where(cond, 0, ints), np.where(cond, 0, ints))  # not a float: np.where
     assert same_bits(M.where(np.bool_(True), 0, np.float64(2.0)), np.where(True, 0, 2.0))
+
+
+def test_large_arrays_take_the_bitwise_select(monkeypatch):
+    g = np.arange(-5000.0, 5000.0, dtype=np.float32)
+    cond = g > 0
+    monkeypatch.setattr(M, "_where", None)  # np.where is not called
+    assert same_bits(M.where(cond, g, 0), np.where(cond, g, 0))
