@@ -24,6 +24,7 @@ whose result feeds only the write into p) is one ufunc call with ``out=p``.
 from __future__ import annotations
 
 import functools
+import gc
 from sys import getrefcount
 from typing import Any
 
@@ -87,7 +88,15 @@ class Program:
 
 
 def _compile(source: str, namespace: dict[str, Any]) -> Any:
-    code = compile(source, "<autograd.compile replay>", "exec")
+    # Python's compiler makes an object per syntax node; with a recording's many objects
+    # alive, the cyclic collector's passes over them would double the time (they free none)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        code = compile(source, "<autograd.compile replay>", "exec")
+    finally:
+        if enabled:
+            gc.enable()
     exec(code, namespace)  # defines replay(args) in namespace, from our own generated source
     return namespace["replay"]
 
