@@ -466,6 +466,12 @@ class CompiledFunction:
         self.first: dict[Any, tuple[_Tape, Any]] = {}  # key -> the first recording
         self.recordings = 0
 
+    @property
+    def source(self) -> str:
+        """The Python source of each replay this function has (one per kind of arguments):
+        what a replayed call runs, line by line."""
+        return "\n".join(program.source for program in self.programs.values())
+
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
             return self

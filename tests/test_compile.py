@@ -474,7 +474,7 @@ def test_in_place_updates_write_into_the_parameters_with_eagers_numbers():
     compiled, compiled_params, step, model, _ = sgd_by_hand(True)
     assert compiled == eager
     assert all(np.array_equal(a, b) for a, b in zip(eager_params, compiled_params))
-    source = next(iter(step.programs.values())).source
+    source = step.source
     # each update p -= 0.1 * p.grad is one ufunc call writing into p: no result array, no copy
     assert source.count("out=T") == len(list(model.parameters()))
     assert "_take(BUFFERS" in source  # the other results go to planned buffers
