@@ -496,7 +496,14 @@ def _index_coefficients(
     c = x.shape[axis]
     count = t.size
     keep = None
-    if count:
+    # the common case in one pass: read as unsigned words, negative labels are huge, so
+    # max < C says 0 <= t < C everywhere (then only an ignore_index inside [0, C) can match)
+    if count and bool(t.view(f"u{t.itemsize}").max() < c):
+        if 0 <= ignore_index < c:
+            ignored = t == ignore_index
+            if bool(ignored.any()):
+                keep = ~ignored
+    elif count:
         valid = (t >= 0) & (t < c)
         ignored = t == ignore_index
         if not bool((valid | ignored).all()):
