@@ -35,7 +35,8 @@ class ArrayMath:
         self.xp = xp
 
     def where(self, cond: Any, x: Any, y: Any, into: Any = None) -> Any:
-        """x where cond, else y (written into ``into`` where given). Where one side is 0 and
+        """x where cond, else y (``into``: an array the select may write into, as the bitwise
+        one does; use the result). Where one side is 0 and
         the other a float NumPy array of cond's shape (ReLU's, clamp's, where's gradients),
         the select is a bitwise AND with a mask of all-ones or all-zeros words: the same bits
         as ``np.where`` (+0.0 where the gradient is dropped, NaN and inf passed where it is
@@ -60,11 +61,7 @@ class ArrayMath:
                 else:  # kept where cond: -1 = all ones
                     np.negative(mask, out=mask)
                 return np.bitwise_and(mask, g.view(words), out=mask).view(g.dtype)
-        result = self._where(cond, x, y)
-        if into is None:
-            return result
-        into[...] = result
-        return into
+        return self._where(cond, x, y)
 
     def sum_to(self, a: Any, shape: tuple[int, ...]) -> Any:
         """Sum ``a`` over the axes that broadcasting added or stretched, giving ``shape``.

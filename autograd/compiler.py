@@ -544,7 +544,6 @@ class CompiledFunction:
                 raise CompileError("compile: the two recordings return different structures")
             self.programs[key] = Program(
                 tape.program,
-                tape.n,
                 [k for k, _ in tape.args],
                 outputs,
                 tape.objects,

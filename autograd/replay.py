@@ -42,7 +42,7 @@ Entry = tuple[Any, ...]
 class Program:
     """A recording ready to replay, with the guards it was recorded under.
 
-    ``program``: the entries; ``n``: the number of values; ``args``: the values of the tensor
+    ``program``: the entries; ``args``: the values of the tensor
     arguments, in order; ``outputs``: the structure the step returns (see ``rebuild``);
     ``objects``: what each value was in the recording (a Tensor or an array), for the lowering;
     ``modules``: (module, training, parameter ids) of the modules that ran.
@@ -51,14 +51,12 @@ class Program:
     def __init__(
         self,
         program: list[Entry],
-        n: int,
         args: list[int],
         outputs: Any,
         objects: dict[int, Any],
         modules: list[tuple[Any, bool]],
     ) -> None:
         self.program = program
-        self.n = n
         self.args = args
         self.outputs = outputs
         self.modules = [
@@ -123,6 +121,7 @@ class _Lowering:
             "_leaf": _leaf,
             "_make": _make,
             "_math": _math,
+            "_scalar": _scalar,
             "_setgrad": _setgrad,
             "_take": _take,
         }
@@ -201,7 +200,6 @@ class _Lowering:
     # -------------------------------------------------------------- the lines
     def source(self) -> str:
         p = self.p
-        self.ns["_scalar"] = _scalar
         lines = ["def replay(args):", "    o = OBJECTS"]
         for i, k in enumerate(p.args):
             lines.append(f"    v{k} = args[{i}].data")

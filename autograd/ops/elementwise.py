@@ -174,9 +174,8 @@ class ReLU(Function):
     def forward(self, x: Any, into: Any = None) -> Any:
         return backend_of(x).xp.maximum(x, 0, out=into)
 
-    def backward(self, m: Any, g: Any, out: Any, into: Any = (None,)) -> Any:
-        # a select, not g * mask: NaN passes g, inf * 0 is 0
-        return m.where(out <= 0, 0, g, into[0]) if into[0] is not None else m.where(out <= 0, 0, g)
+    def backward(self, m: Any, g: Any, out: Any, into: tuple[Any, ...] = ()) -> Any:
+        return m.where(out <= 0, 0, g, *into)  # a select, not g * mask: NaN passes g, inf * 0 is 0
 
 
 class LeakyReLU(Function):

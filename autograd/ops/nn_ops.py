@@ -54,7 +54,7 @@ class Linear(Function):
     writes_into = True
 
     def forward(self, x: Any, w: Any, b: Any = None, into: Any = None) -> Any:
-        out = x @ w.T if into is None else m_matmul(x, w.T, into)
+        out = _matmul(x, w.T, into)
         if b is not None:
             out += b  # out is a fresh array (or into)
         return out
@@ -62,17 +62,17 @@ class Linear(Function):
     def backward(
         self, m: Any, g: Any, x: Any, w: Any, b: Any = None, into: Any = (None, None, None)
     ) -> tuple[Any, ...]:
-        gx = m_matmul(g, w, into[0]) if self.needs_grad(0) else None
+        gx = _matmul(g, w, into[0]) if self.needs_grad(0) else None
         if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
             rows = math.prod(g.shape[:-1])  # not -1: a size-0 axis would leave it ambiguous
             g, x = g.reshape((rows, g.shape[-1])), x.reshape((rows, x.shape[-1]))
-        gw = m_matmul(g.T, x, into[1]) if self.needs_grad(1) else None
+        gw = _matmul(g.T, x, into[1]) if self.needs_grad(1) else None
         if b is None:
             return gx, gw
         return gx, gw, (_batch_sum(g, into[2]) if self.needs_grad(2) else None)
 
 
-def m_matmul(a: Any, b: Any, into: Any) -> Any:
+def _matmul(a: Any, b: Any, into: Any) -> Any:
     """a @ b, written into ``into`` where given (a compiled step's planned buffer)."""
     if into is None:
         return a @ b
