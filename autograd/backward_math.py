@@ -103,7 +103,9 @@ class ArrayMath:
         xp = self.xp
         if a.size == 0:
             return 0
-        c = a.max(axis=axis, keepdims=True)
+        c = _short_rows_max(a, axis)
+        if c is None:
+            c = a.max(axis=axis, keepdims=True)
         return xp.where(xp.isfinite(c), c, 0)
 
     def log_softmax(self, a: Any, axis: int | None) -> Any:
@@ -122,6 +124,25 @@ class ArrayMath:
         from .backend import transfer
 
         return transfer(a, device)
+
+
+SHORT_ROWS = 64  # elements: up to this length, a max along the last axis goes by columns
+
+
+def _short_rows_max(a: Any, axis: Any) -> Any:
+    """max of a NumPy array along its last axis (kept), where that axis is short and the rows
+    many (logits of (N, C), C small), or None elsewhere. NumPy reduces each short row with a
+    call of its inner loop (about 40 ns a row: 6 us for 128 rows of 10); over a transposed
+    copy, max along axis 0 is one elementwise maximum per column, 3-10x faster for such
+    shapes. A max is exact: the same values as ``a.max(axis)``."""
+    if a.__class__ is not np.ndarray or a.ndim < 2 or axis not in (-1, a.ndim - 1):
+        return None
+    n = a.shape[-1]
+    rows = a.size // n
+    if n > SHORT_ROWS or rows < SHORT_ROWS:
+        return None
+    columns = np.ascontiguousarray(a.reshape(rows, n).T)
+    return columns.max(axis=0).reshape((*a.shape[:-1], 1))
 
 
 class TensorMath:

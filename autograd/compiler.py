@@ -224,11 +224,33 @@ class _Tape:
                 f"compile: {fn.__name__} did not make one node here and cannot be recorded "
                 f"({_user_line()})"
             )
+        op = ops[0]
+        renewal = op[1].renewal()
+        if renewal is not None and len(inner) == 1:
+            # the node can be made again from the new values of the arrays it was made from
+            # (``Function.renewed``): replay skips the op function, and runs forward and
+            # backward as for any op
+            arrays, recipe = renewal
+            named = self._arrays_of((*args, *kwargs.values()))
+            held = tuple(named.get(id(a)) or self.ref(a) for a in arrays)
+            self.program[start] = ("renew", op[1], (*op[2], *held), k, op[4], recipe, len(op[2]))
+            return out
         del self.program[start:]
         node = out.grad_fn
         if node is not None:
             node._compiled_saved = "rebuilt"
         self.program.append(("rebuild", fn, refs, krefs, k, node))
+        return out
+
+    def _arrays_of(self, args: tuple[Any, ...]) -> dict[int, tuple[str, Any]]:
+        """id(array) -> the reference of the tensor argument (in ``args``, tuples and lists
+        included) whose array it is: how a renewed node finds the arrays it is made from."""
+        out: dict[int, tuple[str, Any]] = {}
+        for a in args:
+            if isinstance(a, (tuple, list)):
+                out.update(self._arrays_of(tuple(a)))
+            elif isinstance(a, Tensor):
+                out[id(a.data)] = self.ref(a)
         return out
 
     def function(self, fn: Callable[..., Tensor], args: tuple) -> Tensor:
@@ -336,6 +358,8 @@ def _entry_key(e: tuple[Any, ...]) -> Any:
         shapes = getattr(fn, "shapes", None)
         held = _held(fn)
         return (kind, type(fn), fn.constants(), shapes, held, tuple(map(_describe, e[2])), e[3:])
+    if kind == "renew":
+        return (kind, type(e[1]), e[5], tuple(map(_describe, e[2])), e[3], e[4], e[6])
     if kind == "rebuild":
         kw = tuple(sorted((k, _describe(v)) for k, v in e[3].items()))
         return (kind, e[1], tuple(map(_describe, e[2])), kw, e[4], e[5] is None)
@@ -395,7 +419,7 @@ def _agree(a: _Tape, b: _Tape) -> None:
 def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """``eb`` with its outside tensors replaced by constants where ``ea`` used another tensor
     of the same values (a tensor made inside the step from the same data), else None."""
-    if ea[0] != eb[0] or ea[0] not in ("op", "func", "write"):
+    if ea[0] != eb[0] or ea[0] not in ("op", "renew", "func", "write"):
         return None
     refs_a = ea[2] if ea[0] != "write" else ea[1:3]
     refs_b = eb[2] if eb[0] != "write" else eb[1:3]
@@ -422,7 +446,7 @@ def _same_values(a: Tensor, b: Tensor) -> bool:
 
 def _what(e: tuple[Any, ...]) -> str:
     kind = e[0]
-    if kind in ("op", "grad", "rgrad"):
+    if kind in ("op", "renew", "grad", "rgrad"):
         return f"{kind} {e[1].name}"
     if kind == "call":
         return f"{type(e[2]).__name__}.{e[1].__name__}()"

@@ -208,6 +208,28 @@ class Function:
         of cross_entropy, the condition of where), by name; pictures draw them as inputs."""
         return {}
 
+    def renewal(self) -> tuple[tuple[Any, ...], Any] | None:
+        """For a compiled step: ``(arrays, recipe)`` when this node's constants are made from
+        the values of ``arrays`` (class targets, a condition) by a fixed ``recipe`` (hashable),
+        so that a replay can make the node again for new values (``renewed``) instead of
+        calling the op function; None (the default) when it cannot."""
+        return None
+
+    def renewed(self, operands: tuple[Any, ...], arrays: tuple[Any, ...]) -> Function:
+        """This node made again for the new values ``arrays`` (see ``renewal``; ``operands``:
+        the arrays forward will get), with its place in the graph (what ``needs_grad`` and
+        the broadcast sums read): a compiled step's replay runs forward and backward on it."""
+        new = self.remade(operands, arrays)
+        for name in ("edges", "shapes"):
+            value = getattr(self, name, _UNSET)
+            if value is not _UNSET:
+                setattr(new, name, value)
+        return new
+
+    def remade(self, operands: tuple[Any, ...], arrays: tuple[Any, ...]) -> Function:
+        """A new node of this op from ``arrays`` (see ``renewal``), value checks included."""
+        raise NotImplementedError(f"{self.name}: ops with a renewal define remade")
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` needs a gradient (rules may skip costly work otherwise)."""
         return self.edges[i] is not None
@@ -270,6 +292,8 @@ class Function:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+
+_UNSET = object()
 
 _HINT = (
     "Hint: something changed it in place after the forward that used it and before this "

@@ -216,6 +216,8 @@ class _Lowering:
         for i, e in enumerate(p.program):
             if (e[0] == "leaf" and i in steal) or e[0] in ("rebuild", "func", "setgrad"):
                 self.exclusive.update(r[1] for r in refs_of(e) if r[0] == "s")
+            elif e[0] == "renew":  # the arrays the node is made from: it holds them
+                self.exclusive.update(r[1] for r in e[2][e[6] :] if r[0] == "s")
         skip = False
         never: set[int] = set()  # the results of ops fused into an in-place write
         for i, e in enumerate(p.program):
@@ -299,6 +301,13 @@ class _Lowering:
             node, g, outs = e[1], e[2], e[3]
             call = f"N{id(node)}.apply_backward({self.math(g)}, {self.value(g)}, False)"
             return [f"{self.targets(outs)} = {call}"]
+        if kind == "renew":
+            fn, refs, n = e[1], e[2], e[6]
+            operands = "".join(f"{self.operand(r)}, " for r in refs[:n])
+            held = "".join(f"{self.value(r)}, " for r in refs[n:])
+            line = f"r{e[3]} = {self.method(fn, 'renewed')}({operands}), ({held}))"
+            self.names[id(fn)] = f"r{e[3]}"  # the node's later lines read the new one
+            return [line, *self.entry(i, ("op", fn, refs[:n], e[3], e[4]), steal)]
         if kind == "rebuild":
             fn, refs, krefs, k, node = e[1], e[2], e[3], e[4], e[5]
             args = [self.argument(r) for r in refs]
@@ -449,7 +458,7 @@ def _last_uses(program: list[Entry], kept: list[int]) -> dict[int, list[int]]:
 def defined_by(e: Entry) -> list[int]:
     """The values entry ``e`` sets."""
     kind = e[0]
-    if kind == "op":
+    if kind in ("op", "renew"):
         return [k for k in e[3:5] if k is not None]
     if kind == "grad":
         return [k for k in e[4] if k is not None]
@@ -475,7 +484,7 @@ def _flat(refs: Any) -> list[Ref]:
 def refs_of(e: Entry) -> list[Ref]:
     """What entry ``e`` reads."""
     kind = e[0]
-    if kind == "op":
+    if kind in ("op", "renew"):
         return list(e[2])
     if kind == "rebuild":
         return _flat([*e[2], *e[3].values()])

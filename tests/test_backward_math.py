@@ -67,3 +67,28 @@ def test_large_arrays_take_the_bitwise_select(monkeypatch):
     cond = g > 0
     monkeypatch.setattr(M, "_where", None)  # np.where is not called
     assert same_bits(M.where(cond, g, 0), np.where(cond, g, 0))
+
+
+@given(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    lead=st.lists(st.integers(1, 40), min_size=1, max_size=2),
+    n=st.integers(1, backward_math.SHORT_ROWS + 2),
+    data=st.data(),
+)
+def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
+    """max_shift's column-wise max of short rows (logits (N, C)) has a.max's values, NaN and
+    inf included, on C-ordered and transposed layouts; shapes it does not fit keep a.max."""
+    rows = int(np.prod(lead))
+    lead = [rows + backward_math.SHORT_ROWS, *lead[1:]] if data.draw(st.booleans()) else lead
+    extremes = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
+    elements = st.floats(-1e3, 1e3, width=16) | extremes
+    a = data.draw(hnp.arrays(dtype, (*lead, n), elements=elements))
+    if data.draw(st.booleans()):
+        a = np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)  # F-ordered rows
+    expected = a.max(axis=-1, keepdims=True)
+    got = backward_math._short_rows_max(a, a.ndim - 1)
+    fits = n <= backward_math.SHORT_ROWS and a.size // n >= backward_math.SHORT_ROWS
+    assert (got is not None) == fits
+    if fits:
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)  # equal values; NaN where NaN

@@ -307,6 +307,12 @@ class Where(Function):
     def held_inputs(self) -> dict[str, Any]:
         return {"condition": self.cond}
 
+    def renewal(self) -> tuple[tuple[Any, ...], Any]:
+        return (self.cond,), None
+
+    def remade(self, operands: tuple[Any, ...], arrays: tuple[Any, ...]) -> Where:
+        return Where(arrays[0])
+
     def forward(self, x: Any, y: Any) -> Any:
         return backend_of(self.cond).xp.where(self.cond, x, y)
 

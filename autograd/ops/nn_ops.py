@@ -127,21 +127,43 @@ class NLLLoss(Function):
         "index",
         "keep",
         "nan",
+        "recipe",
         "reduce",
         "shape",
         "target",
+        "weight",
     )
     derivative = "dL/dx = g S,  S[i, t_i] = -w[t_i] / D, 0 elsewhere"
     in_words = "only each row's target entry gets a gradient: minus its weight over the divisor"
 
-    def __init__(self, x: Any, axis: int, loss: _ClassCoefficients, reduce: bool) -> None:
+    def __init__(
+        self,
+        x: Any,
+        axis: int,
+        loss: _ClassCoefficients,
+        reduce: bool,
+        recipe: tuple[str, str, int, float],
+        weight: Any = None,
+    ) -> None:
         self.shape, self.dtype = x.shape, x.dtype  # of the input array x
         self.axis, self.reduce = axis, reduce
         self.index, self.coef, self.keep = loss.index, loss.coef, loss.keep
         self.dense, self.nan, self.target = loss.dense, loss.nan, loss.target
+        # how S was made from the target and the class weights: (op, reduction,
+        # ignore_index, label_smoothing), so a compiled step can make it again (``remade``)
+        self.recipe, self.weight = recipe, weight
 
     def held_inputs(self) -> dict[str, Any]:
         return {"target": self.target}
+
+    def renewal(self) -> tuple[tuple[Any, ...], Any]:
+        return (self.target, self.weight), (self.shape, self.dtype, self.axis, self.recipe)
+
+    def remade(self, operands: tuple[Any, ...], arrays: tuple[Any, ...]) -> NLLLoss:
+        (x,), (t, w) = operands, arrays
+        with backend_of(x).guard(x):
+            loss = _coefficients(x, self.axis, t, w, *self.recipe)
+        return type(self)(x, self.axis, loss, self.reduce, self.recipe, w)
 
     def forward(self, x: Any) -> Any:
         return self.loss_of(x)
@@ -472,13 +494,25 @@ def _class_loss(
                     f"weight with weight.to(autograd.{xd.dtype})"
                 )
             check_same_device(name, (xd, w))
-        if dtypes.is_floating(t.dtype):
-            coefficients = _probability_coefficients(xd, axis, t, w, reduction, label_smoothing)
-        else:
-            coefficients = _index_coefficients(
-                name, xd, axis, t, w, reduction, ignore_index, label_smoothing
-            )
-    return op(xd, axis, coefficients, reduction != "none")(x)
+        recipe = (name, reduction, ignore_index, label_smoothing)
+        coefficients = _coefficients(xd, axis, t, w, *recipe)
+    return op(xd, axis, coefficients, reduction != "none", recipe, w)(x)
+
+
+def _coefficients(
+    x: Any,
+    axis: int,
+    t: Any,
+    w: Any,
+    op: str,
+    reduction: str,
+    ignore_index: int,
+    eps: float,
+) -> _ClassCoefficients:
+    """S for the (checked) target t: class probabilities if floating, else class indices."""
+    if dtypes.is_floating(t.dtype):
+        return _probability_coefficients(x, axis, t, w, reduction, eps)
+    return _index_coefficients(op, x, axis, t, w, reduction, ignore_index, eps)
 
 
 def _index_coefficients(
