@@ -410,19 +410,20 @@ def _take(buffers: list[Any], j: int) -> Any:
     """Planned buffer ``j``, or a new one in its place where something still holds it (a
     tensor the caller kept from an earlier replay, a view): a replay never writes into an
     array anyone else can see."""
-    if _references(buffers, j) > _UNHELD:
+    if getrefcount(buffers[j]) > _UNHELD:
         buffers[j] = backend_of(buffers[j]).xp.empty_like(buffers[j])
     return buffers[j]
 
 
-def _references(buffers: list[Any], j: int) -> int:
-    buf = buffers[j]
-    return getrefcount(buf)
+def _unheld() -> int:
+    """What ``_take``'s count is for an array only the list holds (2 on CPython 3.11: the
+    list, getrefcount's argument), measured with the same expression rather than assumed:
+    interpreters differ in it."""
+    buffers, j = [np.empty(0)], 0
+    return getrefcount(buffers[j])
 
 
-# what _references counts for an array only the list holds (3 on CPython 3.11: the list, buf,
-# getrefcount's argument), measured rather than assumed: interpreters differ in it
-_UNHELD = _references([np.empty(0)], 0)
+_UNHELD = _unheld()
 
 
 def _math(g: Any) -> Any:
