@@ -327,8 +327,9 @@ replayed_whole = _when_recording(lambda tape, fn, args, kw: tape.call(fn, args[0
 # at each replay, so it draws the next numbers from the same generator.
 drawn = _when_recording(lambda tape, fn, args, kw: tape.source(fn, args, kw))
 # An op function whose node holds arrays made from its operands' values (class targets and
-# the coefficients derived from them, index arrays, a condition): called again at each replay,
-# so the node is built afresh.
+# the coefficients derived from them, index arrays, a condition): at each replay the node is
+# made again from the new values, by the node itself where it has a ``renewal`` (class
+# losses, where), else by calling the function again.
 rebuilt = _when_recording(lambda tape, fn, args, kw: tape.rebuilt(fn, args, kw))
 # A function of tensors whose result is not a graph node (comparisons, casts to integer
 # dtypes): called again at each replay on that replay's values.
