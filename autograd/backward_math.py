@@ -126,7 +126,7 @@ class ArrayMath:
         return transfer(a, device)
 
 
-SHORT_ROWS = 64  # elements: up to this length, a max along the last axis goes by columns
+SHORT_ROWS = 64  # a max along the last axis goes by columns up to this length, from this many rows
 
 
 def _short_rows_max(a: Any, axis: Any) -> Any:

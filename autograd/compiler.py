@@ -59,7 +59,7 @@ import numpy as np
 from .backend import backend_of
 from .errors import CompileError
 from .grad_mode import _mode
-from .replay import Program, signature
+from .replay import Program, flat_refs, signature
 from .tensor import Tensor
 
 __all__ = ["CompileError", "CompiledFunction", "compile"]
@@ -231,7 +231,9 @@ class _Tape:
             # (``Function.renewed``): replay skips the op function, and runs forward and
             # backward as for any op
             arrays, recipe = renewal
-            named = self._arrays_of((*args, *kwargs.values()))
+            # each array as the reference of the tensor argument it is the data of, else as
+            # a constant (made inside the call from Python data, or None)
+            named = {id(_data(r, self.objects)): r for r in flat_refs([*refs, *krefs.values()])}
             held = tuple(named.get(id(a)) or self.ref(a) for a in arrays)
             self.program[start] = ("renew", op[1], (*op[2], *held), k, op[4], recipe, len(op[2]))
             return out
@@ -240,17 +242,6 @@ class _Tape:
         if node is not None:
             node._compiled_saved = "rebuilt"
         self.program.append(("rebuild", fn, refs, krefs, k, node))
-        return out
-
-    def _arrays_of(self, args: tuple[Any, ...]) -> dict[int, tuple[str, Any]]:
-        """id(array) -> the reference of the tensor argument (in ``args``, tuples and lists
-        included) whose array it is: how a renewed node finds the arrays it is made from."""
-        out: dict[int, tuple[str, Any]] = {}
-        for a in args:
-            if isinstance(a, (tuple, list)):
-                out.update(self._arrays_of(tuple(a)))
-            elif isinstance(a, Tensor):
-                out[id(a.data)] = self.ref(a)
         return out
 
     def function(self, fn: Callable[..., Tensor], args: tuple) -> Tensor:
@@ -286,6 +277,13 @@ class _Tape:
             return fn(*args, **kwargs)
         finally:
             _mode.tape = self
+
+
+def _data(r: tuple[str, Any], objects: dict[int, Any]) -> Any:
+    """The array a reference names in the recording (a tensor's data), or its constant."""
+    kind, v = r
+    obj = objects[v] if kind == "s" else v
+    return obj.data if isinstance(obj, Tensor) else obj
 
 
 def _same(a: tuple[str, Any], b: tuple[str, Any]) -> bool:

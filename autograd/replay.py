@@ -472,11 +472,13 @@ def defined_by(e: Entry) -> list[int]:
     return []
 
 
-def _flat(refs: Any) -> list[Ref]:
+def flat_refs(refs: Any) -> list[Ref]:
+    """``refs`` with sequences ("q") spread and step tensors that require grad ("g") as
+    their values ("s")."""
     out = []
     for r in refs:
         if r[0] == "q":
-            out += _flat(r[1][1])
+            out += flat_refs(r[1][1])
         else:
             out.append(("s", r[1]) if r[0] == "g" else r)
     return out
@@ -488,7 +490,7 @@ def refs_of(e: Entry) -> list[Ref]:
     if kind in ("op", "renew"):
         return list(e[2])
     if kind == "rebuild":
-        return _flat([*e[2], *e[3].values()])
+        return flat_refs([*e[2], *e[3].values()])
     if kind in ("rgrad", "leaf"):
         return [e[2]]
     if kind == "grad":
