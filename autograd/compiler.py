@@ -334,6 +334,23 @@ rebuilt = _when_recording(lambda tape, fn, args, kw: tape.rebuilt(fn, args, kw))
 recorded = _when_recording(lambda tape, fn, args, kw: tape.function(fn, args))
 
 
+def _lowered_as(form: str) -> Callable[[F], F]:
+    def mark(fn: F) -> F:
+        fn.array_form = form  # type: ignore[attr-defined]  # the wrapper gets it too
+        return recorded(fn)
+
+    return mark
+
+
+# ``recorded``, for a function whose result is the backend ufunc named by its first argument
+# applied to the others as they are (their arrays, Python numbers): replay calls that ufunc
+# itself, writing into a planned buffer.
+ufunc_call = _lowered_as("ufunc")
+# ``recorded``, for ``(t, dtype) -> t.data.astype(dtype)``: replay copies the new values into
+# a planned buffer of that dtype (``copyto`` converts them as ``astype`` does).
+cast_call = _lowered_as("cast")
+
+
 # ------------------------------------------------------------------------ comparing two
 def _describe(ref: tuple[str, Any]) -> Any:
     kind, v = ref
@@ -433,6 +450,8 @@ def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
     if ea[0] == "write":
         return ("write", *fixed)
     out = (eb[0], eb[1], tuple(fixed), *eb[3:])
+    if ea[0] == "func":  # the same function, setting the same value
+        return out if ea[1] is eb[1] and ea[3] == eb[3] else None
     return out if _entry_key(ea)[:3] == _entry_key(out)[:3] else None
 
 

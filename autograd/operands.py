@@ -15,7 +15,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import CPU_TYPES, check_same_device, device_guard, is_array
-from .compiler import recorded
+from .compiler import cast_call
 from .conversion import as_array
 from .errors import DTypeError
 from .tensor import Tensor, _make
@@ -90,7 +90,7 @@ def unify_dtypes(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-@recorded
+@cast_call
 def cast_constant(t: Tensor, dtype: Any) -> Tensor:
     """The values of ``t`` converted to ``dtype``, as a constant of the graph (on t's device)."""
     with device_guard(t.data):

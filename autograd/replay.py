@@ -214,7 +214,8 @@ class _Lowering:
         # handed to later values of the same replay
         self.exclusive = set(_output_slots(p.outputs))
         for i, e in enumerate(p.program):
-            if (e[0] == "leaf" and i in steal) or e[0] in ("rebuild", "func", "setgrad"):
+            called = e[0] == "func" and not hasattr(e[1], "array_form")
+            if (e[0] == "leaf" and i in steal) or called or e[0] in ("rebuild", "setgrad"):
                 self.exclusive.update(r[1] for r in refs_of(e) if r[0] == "s")
             elif e[0] == "renew":  # the arrays the node is made from: it holds them
                 self.exclusive.update(r[1] for r in e[2][e[6] :] if r[0] == "s")
@@ -344,6 +345,9 @@ class _Lowering:
             draw = functools.partial(e[1], *e[2], **e[3])
             return [f"v{e[4]} = {self.name('S', draw)}().data"]
         if kind == "func":
+            lowered = self.array_form(e)
+            if lowered is not None:
+                return lowered
             args = ", ".join(
                 f"_make(v{v}, None)" if c == "s" else self.name("C", v) for c, v in e[2]
             )
@@ -354,6 +358,22 @@ class _Lowering:
             t = self.name("T", target[1])
             return [f"{t}.data[...] = {value}", f"_bump({t})"]
         return [f"v{target[1]}[...] = {value}"]
+
+    def array_form(self, e: Entry) -> list[str] | None:
+        """A recorded function with an array form (``compiler.ufunc_call``, ``cast_call``)
+        as that call on the arrays, writing into a planned buffer; None for a 0-d result or
+        one of unknown backend (the function is called again)."""
+        form, k = getattr(e[1], "array_form", None), e[3]
+        into = self.into(k) if form is not None else "None"
+        if into == "None":
+            return None
+        xp = backend_of(_array(self.objects[k])).xp
+        if form == "ufunc":
+            (_, ufunc), *operands = e[2]
+            args = ", ".join(map(self.value, operands))
+            return [f"v{k} = {self.name('U', getattr(xp, ufunc))}({args}, out={into})"]
+        copy = self.name("U", xp.copyto)
+        return [f"v{k} = {into}", f"{copy}(v{k}, {self.value(e[2][0])}, casting='unsafe')"]
 
     def in_place(self, e: Entry, then: Entry | None) -> list[str] | None:
         """An elementwise op whose result only feeds the write after it (``p -= lr * g``

@@ -17,8 +17,11 @@ epoch on 48,000 images in batches of 128 (375 steps), four ways:
   ``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
 
 The images are random float32 values in [0, 1) of MNIST's size (the time of dense layers
-does not depend on the values), so the script needs no download. Each contestant runs its
-epochs interleaved with the others' and the medians are compared.
+does not depend on the values), so the script needs no download. Every contestant gathers
+each batch with one fancy index (``x[idx]``, a new array) and uses it as it is: the arraygrad
+steps take it with ``autograd.from_numpy`` (no second copy, as ``nn``'s DataLoader), PyTorch
+with ``xt[i]``. Each contestant runs its epochs interleaved with the others' and the medians
+are compared.
 
     python benchmarks/mnist_epoch.py             # 5 epochs each
     python benchmarks/mnist_epoch.py --repeats 2 # quicker
@@ -85,7 +88,9 @@ def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable
     def epoch() -> float:
         loss = None
         for idx in batches(len(x), rng):
-            loss = step(ag.tensor(x[idx]), ag.tensor(y[idx]))
+            # the gather makes the batch's arrays, as the NumPy loop's x[idx]; the tensors share
+            # them (as nn's DataLoader does) instead of copying them again (autograd.tensor)
+            loss = step(ag.from_numpy(x[idx]), ag.from_numpy(y[idx]))
         return float(loss)
 
     return epoch

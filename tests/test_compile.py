@@ -729,3 +729,62 @@ def test_where_is_made_again_from_each_calls_condition():
         got, got_grad = compiled(x).item(), w.grad.data.copy()
         assert (got, got_grad.tolist()) == (step(x).item(), w.grad.data.tolist())
     assert "Where_renewed" in compiled.source
+
+
+COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4),
+    dtype=st.sampled_from(["float32", "float64", "int64"]),
+    op=st.sampled_from(COMPARISONS),
+    other=st.sampled_from(["tensor", "int", "float", "numpy float", "list"]),
+    logic=st.sampled_from([None, "logical_and", "logical_or", "logical_xor", "logical_not"]),
+    cast=st.sampled_from(["float32", "float64", "int64", "bool_"]),
+)
+def test_comparisons_logic_and_casts_replay_as_ufunc_calls_with_eagers_values(
+    shape, dtype, op, other, logic, cast
+):
+    """Comparisons, logic and casts to other kinds replay as the backend's ufunc (or copyto)
+    writing into a planned buffer, not through the functions: the same values and dtypes as
+    eager for every kind of second operand (a tensor, Python and NumPy numbers, a list that
+    the step turns into a constant), including an int tensor against a float."""
+    n = shape[-1]
+    w = ag.ones(n, dtype=ag.float64, requires_grad=True)
+    rng = np.random.default_rng(len(shape) * 7 + n)
+    values = (rng.integers(-2, 3, size=shape) * 0.5).astype(dtype)  # ties between operands
+    seconds = {
+        "tensor": lambda y: y,
+        "int": lambda y: 0,
+        "float": lambda y: 0.5,
+        "numpy float": lambda y: np.float64(-0.5),
+        "list": lambda y: [0.5] * n,
+    }
+
+    def step(x, y):
+        w.grad = None
+        mask = getattr(ag.ops, op)(x, seconds[other](y))
+        if logic == "logical_not":
+            mask = ag.ops.logical_not(mask)
+        elif logic is not None:
+            mask = getattr(ag.ops, logic)(mask, x != y)
+        cast_mask = mask.to(getattr(ag, cast))
+        loss = (cast_mask.to(ag.float64) * w).sum()
+        loss.backward()
+        return loss, cast_mask
+
+    compiled = ag.compile(step)
+    for k in range(4):
+        x = ag.tensor(values + k % 2)
+        y = ag.tensor(np.roll(values, k, axis=-1))
+        (loss, mask), grad = compiled(x, y), w.grad.data.copy()
+        (want_loss, want_mask), want_grad = step(x, y), w.grad.data
+        assert mask.dtype == want_mask.dtype and mask.shape == want_mask.shape
+        np.testing.assert_array_equal(mask.numpy(), want_mask.numpy())
+        assert loss.item() == want_loss.item() or np.isnan(want_loss.item())
+        np.testing.assert_array_equal(grad, want_grad)
+    source = compiled.source
+    assert "_make(" not in source  # no comparison, logic or cast called through its function
+    if int(np.prod(shape)) and shape:
+        assert "casting='unsafe'" in source or cast == dtype

@@ -5,20 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import backend_of, device_guard
-from ..compiler import recorded
+from ..compiler import ufunc_call
 from ..errors import DTypeError
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
 
 
-@recorded
 def _compare(op: str, ufunc: str, x: Any, y: Any) -> Tensor:
-    x, y = operands(op, x, y)
-    a = x.data if isinstance(x, Tensor) else x
-    b = y.data if isinstance(y, Tensor) else y
-    on = a if isinstance(x, Tensor) else b
+    return _apply(ufunc, *operands(op, x, y))
+
+
+@ufunc_call
+def _apply(ufunc: str, *xs: Any) -> Tensor:
+    """The backend's ``ufunc`` on the (checked, converted) operands ``xs``: tensors and at
+    most one Python number."""
+    arrays = [x.data if isinstance(x, Tensor) else x for x in xs]
+    on = next(a for a, x in zip(arrays, xs) if isinstance(x, Tensor))
     with device_guard(on):
-        return _make(getattr(backend_of(on).xp, ufunc)(a, b), None)
+        return _make(getattr(backend_of(on).xp, ufunc)(*arrays), None)
 
 
 def eq(x: Any, y: Any) -> Tensor:
@@ -51,7 +55,6 @@ def ge(x: Any, y: Any) -> Tensor:
     return _compare("ge", "greater_equal", x, y)
 
 
-@recorded
 def _logic(op: str, ufunc: str, *xs: Any) -> Tensor:
     ts = [as_tensor(x) for x in xs]
     for t in ts:
@@ -62,9 +65,7 @@ def _logic(op: str, ufunc: str, *xs: Any) -> Tensor:
             )
     if len(ts) == 2:
         operands(op, ts[0], ts[1])  # device check
-    on = ts[0].data
-    with device_guard(on):
-        return _make(getattr(backend_of(on).xp, ufunc)(*(t.data for t in ts)), None)
+    return _apply(ufunc, *ts)
 
 
 def logical_and(x: Any, y: Any) -> Tensor:
