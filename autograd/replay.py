@@ -294,9 +294,10 @@ class _Lowering:
             call = f"{self.method(node, 'backward')}{m}, {gv}{', ' if args else ''}{args})"
             if len(outs) > 1:
                 return [f"{self.targets(outs)} = {call}"]
-            return [
+            return [  # _r deleted: a view of a planned buffer it held would keep it taken
                 f"_r = {call}",
                 f"{self.targets(outs)} = _r if _r.__class__ is tuple else (_r,)",
+                "del _r",
             ]
         if kind == "rgrad":
             node, g, outs = e[1], e[2], e[3]

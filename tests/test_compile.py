@@ -450,12 +450,12 @@ def test_the_moons_step_of_micrograd_compiles_bit_identically():
     assert len(step.programs) == 1
 
 
-def sgd_by_hand(compiled, steps=8):
+def sgd_by_hand(compiled, steps=8, sizes=(20, [32, 16], 5), batch=24):
     """nn_step.py's step: the update written as in-place tensor ops under no_grad."""
     ag.manual_seed(0)
-    model = nn.MLP(20, [32, 16], 5)
+    model = nn.MLP(*sizes)
     params = list(model.parameters())
-    data = batches(3, 24, 20, 5, ag.float32)
+    data = batches(3, batch, sizes[0], sizes[2], ag.float32)
 
     def step(x, y):
         model.zero_grad()
@@ -525,6 +525,22 @@ def test_a_replayed_step_allocates_nearly_nothing():
     assert eager_peak > weights  # fresh gradients at least
     assert replay_peak < eager_peak / 10  # small temporaries only (masks, the loss's arrays)
     assert abs(replay_growth) < 4096
+
+
+def test_replays_keep_their_planned_buffers():
+    """With nothing of a replay kept by the caller, every planned buffer is free again at the
+    next replay: none is replaced by a new array (a local of the replay still holding a
+    view of one would make each replay allocate it again)."""
+    # the first ReLU's gradient (128, 256) comes from the bitwise select, a view of its
+    # buffer; the update's lr * grad of the second weight (128, 256) takes that buffer again
+    _, _, step, _, data = sgd_by_hand(True, steps=3, sizes=(32, [256, 128], 10), batch=128)
+    (program,) = step.programs.values()
+    buffers = program.replay.__globals__["BUFFERS"]
+    before = [id(b) for b in buffers]
+    for x, y in data:
+        step(x, y)
+    assert len(buffers) == len(before) > 0
+    assert [id(b) for b in buffers] == before
 
 
 def function_classes():
