@@ -259,6 +259,14 @@ class _Lowering:
         self.buffer_of[k] = (j, key)
         return f"_take(BUFFERS, {j})"
 
+    def planned(self, r: Ref | int | None) -> bool:
+        """Whether a value (a slot or a reference) may be, or view, a planned buffer: a
+        non-0-d array of the step."""
+        if r is None or (isinstance(r, tuple) and r[0] != "s"):
+            return False
+        a = _array(self.objects.get(r[1] if isinstance(r, tuple) else r))
+        return a is not _UNKNOWN and bool(getattr(a, "ndim", 0))
+
     def release(self, k: int) -> None:
         """Value ``k`` is dead: its buffer may hold a later value."""
         planned = self.buffer_of.pop(k, None)
@@ -294,11 +302,13 @@ class _Lowering:
             call = f"{self.method(node, 'backward')}{m}, {gv}{', ' if args else ''}{args})"
             if len(outs) > 1:
                 return [f"{self.targets(outs)} = {call}"]
-            return [  # _r deleted: a view of a planned buffer it held would keep it taken
+            lines = [
                 f"_r = {call}",
                 f"{self.targets(outs)} = _r if _r.__class__ is tuple else (_r,)",
-                "del _r",
             ]
+            if self.planned(outs[0]) or self.planned(g):
+                lines.append("del _r")  # a planned buffer (or view) held here stays taken
+            return lines
         if kind == "rgrad":
             node, g, outs = e[1], e[2], e[3]
             call = f"N{id(node)}.apply_backward({self.math(g)}, {self.value(g)}, False)"
