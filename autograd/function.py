@@ -79,6 +79,13 @@ class Function:
     # ``into=``, a tuple of arrays (or None) for the gradients: a compiled step's planned
     # buffers, so that a replay allocates (nearly) nothing. The numbers are the same.
     writes_into: ClassVar[bool] = False
+    # ``forward(x, into=x)`` is correct (one elementwise pass that reads each element before
+    # writing it): a compiled step may write the result over an input it no longer needs.
+    into_may_be_input: ClassVar[bool] = False
+    # ``backward(..., into=(a,))`` is correct with ``a`` one of the saved arrays (read before
+    # the gradient is written), never ``g``: for a single gradient, a compiled step may
+    # write it over a saved array that backward is the last to read.
+    backward_into_may_be_saved: ClassVar[bool] = False
     # A PyTorch-style function (``@staticmethod forward(ctx, ...)``): set for each subclass.
     _ctx_style: ClassVar[bool] = False
 

@@ -124,6 +124,7 @@ class _Lowering:
             "_scalar": _scalar,
             "_setgrad": _setgrad,
             "_take": _take,
+            "_over": _over,
         }
         uses: dict[int, int] = {}
         for e in program.program:
@@ -204,6 +205,7 @@ class _Lowering:
         for i, k in enumerate(p.args):
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
+        self.last = last
         steal = {
             i
             for i, e in enumerate(p.program)
@@ -259,6 +261,27 @@ class _Lowering:
         self.buffer_of[k] = (j, key)
         return f"_take(BUFFERS, {j})"
 
+    def over_operand(self, i: int, k: int | None, refs: Any, allowed: bool) -> str | None:
+        """Where entry ``i`` may write value ``k`` over one of ``refs`` that dies there
+        (``allowed``: an elementwise ufunc, ``into_may_be_input``, or the saved arrays of a
+        ``backward_into_may_be_saved`` rule): that operand's buffer, taken by ``_over`` only
+        if nothing but this line holds it. None where no operand fits."""
+        if not allowed or k is None:
+            return None
+        a = _array(self.objects.get(k))
+        if a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
+            return None
+        key = (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
+        dying = self.last.get(i, ())
+        for kind, v in refs:
+            planned = self.buffer_of.get(v) if kind == "s" else None
+            fits = planned and planned[1] == key and v in dying and v not in self.exclusive
+            if fits and sum(r == ("s", v) for r in refs) == 1:  # read once: one reference
+                del self.buffer_of[v]
+                self.buffer_of[k] = planned
+                return f"_over(BUFFERS, {planned[0]}, v{v})"
+        return None
+
     def planned(self, r: Ref | int | None) -> bool:
         """Whether a value (a slot or a reference) may be, or view, a planned buffer: a
         non-0-d array of the step."""
@@ -279,7 +302,8 @@ class _Lowering:
             fn, refs, k, ek = e[1], e[2], e[3], e[4]
             operands = ", ".join(map(self.operand, refs))
             if ek is None and (fn.ufunc or fn.writes_into):
-                into = self.into(k)
+                allowed = bool(fn.ufunc) or fn.into_may_be_input
+                into = self.over_operand(i, k, refs, allowed) or self.into(k)
                 if into != "None" and fn.ufunc:
                     xp = backend_of(_array(self.objects[k])).xp
                     return [
@@ -296,7 +320,10 @@ class _Lowering:
                 rule = self.method(node, "rule")
                 return [f"{self.targets(outs)} = {rule}{m}, {gv}, ({args}{',' if args else ''}))"]
             if node.writes_into:
-                planned = [self.into(k) for k in outs]
+                over = None
+                if node.backward_into_may_be_saved and len(outs) == 1:
+                    over = self.over_operand(i, outs[0], saved, node.backward_into_may_be_saved)
+                planned = [over or self.into(k) for k in outs]
                 if any(x != "None" for x in planned):
                     args += f"{', ' if args else ''}into=({', '.join(planned)},)"
             call = f"{self.method(node, 'backward')}{m}, {gv}{', ' if args else ''}{args})"
@@ -446,6 +473,31 @@ def _take(buffers: list[Any], j: int) -> Any:
     return buffers[j]
 
 
+def _over(buffers: list[Any], j: int, v: Any) -> Any:
+    """Buffer ``j`` for a result written over the operand ``v`` that dies on this line
+    (``over_operand``): ``v`` itself where ``v`` is that buffer and nothing else holds it
+    (the list, the local, the call's argument: ``_DYING`` references), else ``_take``."""
+    if v is buffers[j] and getrefcount(v) <= _DYING:
+        return v
+    return _take(buffers, j)
+
+
+def _dying() -> int:
+    """``_over``'s count for an operand only the replay holds, measured as ``_UNHELD`` is:
+    ``v`` a local, passed to the op call and to ``_over`` (``_probe`` plays the op)."""
+    buffers = [np.empty(0)]
+    v = buffers[0]
+    return _probe(v, into=_count(buffers, 0, v))
+
+
+def _count(buffers: list[Any], j: int, v: Any) -> int:
+    return getrefcount(v) if v is buffers[j] else -1
+
+
+def _probe(x: Any, into: int) -> int:
+    return into
+
+
 def _unheld() -> int:
     """What ``_take``'s count is for an array only the list holds (2 on CPython 3.11: the
     list, getrefcount's argument), measured with the same expression rather than assumed:
@@ -455,6 +507,7 @@ def _unheld() -> int:
 
 
 _UNHELD = _unheld()
+_DYING = _dying()
 
 
 def _math(g: Any) -> Any:

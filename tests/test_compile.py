@@ -804,3 +804,43 @@ def test_comparisons_logic_and_casts_replay_as_ufunc_calls_with_eagers_values(
     assert "_make(" not in source  # no comparison, logic or cast called through its function
     if int(np.prod(shape)) and shape:
         assert "casting='unsafe'" in source or cast == dtype
+
+
+def test_a_result_is_written_over_a_dying_operand_only_when_nothing_else_holds_it():
+    """``_over`` (an elementwise result written over an operand the replay no longer needs)
+    gives the operand's own buffer when only the replay's line holds it, and a new array in
+    the buffer's place when anything else does: a kept reference or a view."""
+    from autograd.replay import _over
+
+    def line(buffers):  # the shape of a replay's line: the operand a local, read by the op
+        v = buffers[0]
+        out = np.negative(v, out=_over(buffers, 0, v))
+        return v, out
+
+    buffers = [np.arange(4.0)]
+    v, out = line(buffers)
+    assert out is v and buffers[0] is v and out.tolist() == [-0.0, -1.0, -2.0, -3.0]
+    for holder in (lambda a: [a], lambda a: a[1:]):  # one reference elsewhere, a view
+        buffers = [np.arange(4.0)]
+        kept = holder(buffers[0])  # its only reference besides the list
+        v, out = line(buffers)
+        assert out is not v and buffers[0] is out
+        assert v.tolist() == [0.0, 1.0, 2.0, 3.0] and out.tolist() == [-0.0, -1.0, -2.0, -3.0]
+        assert (kept[0] if isinstance(kept, list) else kept.base) is v
+        del kept
+
+
+def test_relu_and_dropouts_scaling_write_over_the_arrays_they_consume():
+    """In a replayed step, ReLU writes over its linear layer's output, dropout's scaling over
+    its 0/1 mask, ReLU's gradient over ReLU's saved output (each dead after that line), with
+    eager's numbers (the dropout runs above compare 100 steps bit for bit)."""
+    ag.manual_seed(0)
+    model = nn.MLP(32, [64], 4, dropout=[0.5])
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    compiled = ag.compile(classifier_step(model, opt))
+    for x, y in batches(3, 16, 32, 4, ag.float32):
+        compiled(x, y)
+    source = compiled.source
+    for rule in ("ReLU_forward", "ReLU_backward"):
+        assert "_over(BUFFERS" in next(line for line in source.splitlines() if rule in line)
+    assert source.count("_over(") == 3

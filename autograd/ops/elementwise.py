@@ -170,6 +170,8 @@ class ReLU(Function):
     elementwise = True
 
     writes_into = True
+    into_may_be_input = True
+    backward_into_may_be_saved = True  # the mask out <= 0 is taken before the select writes
 
     def forward(self, x: Any, into: Any = None) -> Any:
         return backend_of(x).xp.maximum(x, 0, out=into)
