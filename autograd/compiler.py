@@ -450,9 +450,8 @@ def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
     if ea[0] == "write":
         return ("write", *fixed)
     out = (eb[0], eb[1], tuple(fixed), *eb[3:])
-    if ea[0] == "func":  # the same function, setting the same value
-        return out if ea[1] is eb[1] and ea[3] == eb[3] else None
-    return out if _entry_key(ea)[:3] == _entry_key(out)[:3] else None
+    same = (ea[0], ea[1], tuple(fixed), *ea[3:])  # ea reading what out reads
+    return out if _entry_key(same) == _entry_key(out) else None
 
 
 def _same_values(a: Tensor, b: Tensor) -> bool:

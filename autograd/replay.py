@@ -244,51 +244,48 @@ class _Lowering:
         return "\n".join(lines) + "\n"
 
     # -------------------------------------------------------------- buffers
+    def kind(self, k: int | None) -> tuple[Any, ...] | None:
+        """What a planned buffer for value ``k`` must match (array type, shape, dtype,
+        device), or None where ``k`` gets none: not a non-0-d array of a known backend."""
+        a = None if k is None else _array(self.objects.get(k))
+        if a is None or a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
+            return None
+        return (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
+
     def into(self, k: int | None) -> str:
         """Where value ``k`` is written: a planned buffer, ``_take(BUFFERS, j)``, for a
         non-0-d array of a known backend, else "None" (the op allocates its result). A buffer
         freed by an earlier value of the same shape and dtype is used again."""
-        a = None if k is None else _array(self.objects.get(k))
-        if a is None or a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
+        key = self.kind(k)
+        if key is None:
             return "None"
-        key = (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
         free = self.pool.get(key)
         if free:
             j = free.pop()
         else:
             j = len(self.buffers)
+            a = _array(self.objects[k])
             self.buffers.append(backend_of(a).xp.empty_like(a, order="C"))
         self.buffer_of[k] = (j, key)
         return f"_take(BUFFERS, {j})"
 
-    def over_operand(self, i: int, k: int | None, refs: Any, allowed: bool) -> str | None:
-        """Where entry ``i`` may write value ``k`` over one of ``refs`` that dies there
-        (``allowed``: an elementwise ufunc, ``into_may_be_input``, or the saved arrays of a
-        ``backward_into_may_be_saved`` rule): that operand's buffer, taken by ``_over`` only
-        if nothing but this line holds it. None where no operand fits."""
-        if not allowed or k is None:
+    def over_operand(self, i: int, k: int | None, refs: Any) -> str | None:
+        """Where entry ``i`` may write value ``k`` over one of ``refs`` that dies there (the
+        caller says the op allows it: an elementwise ufunc, ``into_may_be_input``, the saved
+        arrays of a ``backward_into_may_be_saved`` rule): that operand's buffer, taken by
+        ``_over`` only if nothing but this line holds it. None where no operand fits."""
+        key = self.kind(k)
+        if key is None:
             return None
-        a = _array(self.objects.get(k))
-        if a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
-            return None
-        key = (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
         dying = self.last.get(i, ())
-        for kind, v in refs:
-            planned = self.buffer_of.get(v) if kind == "s" else None
+        for ref_kind, v in refs:
+            planned = self.buffer_of.get(v) if ref_kind == "s" else None
             fits = planned and planned[1] == key and v in dying and v not in self.exclusive
             if fits and sum(r == ("s", v) for r in refs) == 1:  # read once: one reference
                 del self.buffer_of[v]
                 self.buffer_of[k] = planned
                 return f"_over(BUFFERS, {planned[0]}, v{v})"
         return None
-
-    def planned(self, r: Ref | int | None) -> bool:
-        """Whether a value (a slot or a reference) may be, or view, a planned buffer: a
-        non-0-d array of the step."""
-        if r is None or (isinstance(r, tuple) and r[0] != "s"):
-            return False
-        a = _array(self.objects.get(r[1] if isinstance(r, tuple) else r))
-        return a is not _UNKNOWN and bool(getattr(a, "ndim", 0))
 
     def release(self, k: int) -> None:
         """Value ``k`` is dead: its buffer may hold a later value."""
@@ -302,8 +299,8 @@ class _Lowering:
             fn, refs, k, ek = e[1], e[2], e[3], e[4]
             operands = ", ".join(map(self.operand, refs))
             if ek is None and (fn.ufunc or fn.writes_into):
-                allowed = bool(fn.ufunc) or fn.into_may_be_input
-                into = self.over_operand(i, k, refs, allowed) or self.into(k)
+                over = self.over_operand(i, k, refs) if fn.ufunc or fn.into_may_be_input else None
+                into = over or self.into(k)
                 if into != "None" and fn.ufunc:
                     xp = backend_of(_array(self.objects[k])).xp
                     return [
@@ -322,7 +319,7 @@ class _Lowering:
             if node.writes_into:
                 over = None
                 if node.backward_into_may_be_saved and len(outs) == 1:
-                    over = self.over_operand(i, outs[0], saved, node.backward_into_may_be_saved)
+                    over = self.over_operand(i, outs[0], saved)
                 planned = [over or self.into(k) for k in outs]
                 if any(x != "None" for x in planned):
                     args += f"{', ' if args else ''}into=({', '.join(planned)},)"
@@ -333,7 +330,7 @@ class _Lowering:
                 f"_r = {call}",
                 f"{self.targets(outs)} = _r if _r.__class__ is tuple else (_r,)",
             ]
-            if self.planned(outs[0]) or self.planned(g):
+            if self.kind(outs[0]) or (g[0] == "s" and self.kind(g[1])):
                 lines.append("del _r")  # a planned buffer (or view) held here stays taken
             return lines
         if kind == "rgrad":
@@ -484,14 +481,15 @@ def _over(buffers: list[Any], j: int, v: Any) -> Any:
 
 def _dying() -> int:
     """``_over``'s count for an operand only the replay holds, measured as ``_UNHELD`` is:
-    ``v`` a local, passed to the op call and to ``_over`` (``_probe`` plays the op)."""
+    ``v`` in the list and a local, passed to the op call and to ``_over`` (``_probe`` plays
+    the op, ``_count`` plays ``_over``)."""
     buffers = [np.empty(0)]
     v = buffers[0]
-    return _probe(v, into=_count(buffers, 0, v))
+    return _probe(v, into=_count(v))
 
 
-def _count(buffers: list[Any], j: int, v: Any) -> int:
-    return getrefcount(v) if v is buffers[j] else -1
+def _count(v: Any) -> int:
+    return getrefcount(v)
 
 
 def _probe(x: Any, into: int) -> int:
