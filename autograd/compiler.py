@@ -506,12 +506,13 @@ class CompiledFunction:
         self.programs: dict[Any, Program] = {}
         self.first: dict[Any, tuple[_Tape, Any]] = {}  # key -> the first recording
         self.recordings = 0
+        self.last: Program | None = None  # the program replayed last: tried first
 
     @property
     def source(self) -> str:
         """The Python source of each replay this function has (one per kind of arguments):
-        what a replayed call runs, line by line."""
-        return "\n".join(program.source for program in self.programs.values())
+        what a replayed call runs, line by line, after its guard (``fits``)."""
+        return "\n".join(p.guard + "\n" + p.source for p in self.programs.values())
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
@@ -521,13 +522,18 @@ class CompiledFunction:
     def __call__(self, *args: Any) -> Any:
         if _mode.tape is not None:  # nested inside another compiled function: part of its run
             return self.fn(*args)
+        last = self.last
+        if last is not None and last.fits(args):  # the common case: one generated check
+            return last.run(args)
         key = self._key(args)
         program = self.programs.get(key)
         if program is not None:
             why = program.stale()
             if why is None:
-                return program.run([a for a in args if isinstance(a, Tensor)])
+                self.last = program
+                return program.run(args)
             del self.programs[key]
+            self.last = None
             self._recording(why)
         return self._record(key, args)
 
@@ -559,11 +565,13 @@ class CompiledFunction:
 
     def _record(self, key: Any, args: tuple[Any, ...]) -> Any:
         tape = _Tape()
-        for a in args:
+        positions = []
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 if id(a) in tape.slot_of:
                     raise CompileError("compile: the same tensor passed twice as an argument")
                 tape.args.append((tape.new_slot(a), a))
+                positions.append(i)
         _mode.tape = tape
         try:
             result = self.fn(*args)
@@ -577,7 +585,9 @@ class CompiledFunction:
         if first is None:
             if len(self.first) + len(self.programs) >= self.cache_size:
                 self.first.clear()
-                self.programs.pop(next(iter(self.programs)), None)
+                if self.programs:  # the oldest goes
+                    del self.programs[next(iter(self.programs))]
+                self.last = None
             self.first[key] = (tape, outputs)
         else:
             _agree(first[0], tape)
@@ -585,10 +595,11 @@ class CompiledFunction:
                 raise CompileError("compile: the two recordings return different structures")
             self.programs[key] = Program(
                 tape.program,
-                [k for k, _ in tape.args],
+                [(k, i) for (k, _), i in zip(tape.args, positions)],
                 outputs,
                 tape.objects,
                 list(tape.modules.values()),
+                key,
             )
             tape.keep, tape.objects = [], {}
         return result

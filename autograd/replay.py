@@ -32,7 +32,7 @@ import numpy as np
 
 from .backend import backend_of
 from .errors import CompileError
-from .grad_mode import set_grad_enabled
+from .grad_mode import _mode, set_grad_enabled
 from .tensor import Tensor, _make, bump_version
 
 Ref = tuple[str, Any]
@@ -42,10 +42,11 @@ Entry = tuple[Any, ...]
 class Program:
     """A recording ready to replay, with the guards it was recorded under.
 
-    ``program``: the entries; ``args``: the values of the tensor
-    arguments, in order; ``outputs``: the structure the step returns (see ``rebuild``);
+    ``program``: the entries; ``args``: (value, position among the call's arguments) of each
+    tensor argument; ``outputs``: the structure the step returns (see ``rebuild``);
     ``objects``: what each value was in the recording (a Tensor or an array), for the lowering;
-    ``modules``: (module, training, parameter ids) of the modules that ran.
+    ``modules``: (module, training) of the modules that ran; ``key``: the guards of the call
+    (see ``compiler.CompiledFunction._key``). ``fits(args)`` is the guard of a replay.
     """
 
     def __init__(
@@ -55,37 +56,40 @@ class Program:
         outputs: Any,
         objects: dict[int, Any],
         modules: list[tuple[Any, bool]],
+        key: Any,
     ) -> None:
         self.program = program
         self.args = args
         self.outputs = outputs
         self.modules = [
-            (m, training, [id(p) for p in m._parameters.values()]) for m, training in modules
+            (m, training, tuple(map(id, m._parameters.values()))) for m, training in modules
         ]
-        self.outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
-        self.outside_sig = {k: signature(t) for k, t in self.outside.items()}
+        outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
+        self.outside = [(t, signature(t)) for t in outside.values()]
+        self.guard, namespace = _Guard(self, key).source()
+        self.fits = _compile(self.guard, namespace, "fits")
         lowering = _Lowering(self, objects)
         self.source = lowering.source()
-        self.replay = _compile(self.source, lowering.ns)
+        self.replay = _compile(self.source, lowering.ns, "replay")
 
     def stale(self) -> str | None:
         """Why the recording no longer fits (a module's mode or parameters changed), or None."""
         for m, training, params in self.modules:
             if m.training != training:
                 return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
-            if [id(p) for p in m._parameters.values()] != params:
+            if tuple(map(id, m._parameters.values())) != params:
                 return f"the parameters of {type(m).__name__} were replaced"
-        for k, t in self.outside.items():
-            if signature(t) != self.outside_sig[k]:
+        for t, sig in self.outside:
+            if signature(t) != sig:
                 return "a parameter's shape, dtype, device or requires_grad changed"
         return None
 
-    def run(self, args: list[Tensor]) -> Any:
-        """Replay the step on the tensor arguments ``args``; returns what the step returned."""
+    def run(self, args: tuple[Any, ...]) -> Any:
+        """Replay the step on the call's arguments ``args``; returns what the step returned."""
         return rebuild(self.outputs, self.replay(args))
 
 
-def _compile(source: str, namespace: dict[str, Any]) -> Any:
+def _compile(source: str, namespace: dict[str, Any], name: str) -> Any:
     # Python's compiler makes an object per syntax node; with a recording's many objects
     # alive, the cyclic collector's passes over them would double the time (they free none)
     enabled = gc.isenabled()
@@ -95,8 +99,84 @@ def _compile(source: str, namespace: dict[str, Any]) -> Any:
     finally:
         if enabled:
             gc.enable()
-    exec(code, namespace)  # defines replay(args) in namespace, from our own generated source
-    return namespace["replay"]
+    exec(code, namespace)  # defines the function in namespace, from our own generated source
+    return namespace[name]
+
+
+class _Guard:
+    """Writes ``fits(args)``: True when a call with ``args`` may replay the Program, as one
+    straight-line function of identity and equality tests (about 1 us; a guard of loops over
+    the modules and tensors cost 5 us, and 5 times that right after the step's large matrix
+    products had pushed the objects it reads out of the caches). It compares what the
+    recording's key does (each argument's shape, dtype, device and requires_grad, or its
+    value; the grad mode) and what ``stale`` does (each module's mode and parameters, each
+    outside tensor's shape, dtype, device and requires_grad). Where it says False, the call
+    takes the full path (key, ``stale``), which decides and says why."""
+
+    def __init__(self, program: Program, key: Any) -> None:
+        self.program, self.key = program, key
+        self.ns: dict[str, Any] = {"_mode": _mode, "Tensor": Tensor, "ndarray": np.ndarray}
+        self.ns["_device"] = _device
+
+    def name(self, prefix: str, obj: Any) -> str:
+        n = f"{prefix}{len(self.ns)}"
+        self.ns[n] = obj
+        return n
+
+    def array(self, var: str, sig: tuple[Any, ...]) -> str:
+        """The test that ``var`` (an array) does not have the signature's array part."""
+        shape, dtype, device, _ = sig
+        if device is None:
+            kind = f"{var}.__class__ is not ndarray"
+        else:
+            kind = f"_device({var}) != {self.name('DEV', device)}"
+        return f"{kind} or {var}.shape != {shape!r} or {var}.dtype != {self.name('DT', dtype)}"
+
+    def source(self) -> tuple[str, dict[str, Any]]:
+        parts, enabled = self.key
+        lines = [
+            "def fits(args):",
+            f"    if len(args) != {len(parts)} or _mode.enabled is not {enabled}:",
+            "        return False",
+        ]
+        for i, part in enumerate(parts):
+            if part[0] == "T":
+                lines += [
+                    f"    a = args[{i}]",
+                    "    if a.__class__ is not Tensor and not isinstance(a, Tensor):",
+                    "        return False",
+                    "    d = a.data",
+                    f"    if {self.array('d', part[1:])} or a._requires_grad is not {part[4]}:",
+                    "        return False",
+                ]
+            else:  # a value: the same type and an equal value
+                kind, value = self.name("K", part[1]), self.name("V", part[2])
+                lines += [
+                    f"    if args[{i}].__class__ is not {kind} or not args[{i}] == {value}:",
+                    "        return False",
+                ]
+        for m, training, _ in self.program.modules:
+            mod = self.name("M", m)
+            lines += [f"    if {mod}.training is not {training}:", "        return False"]
+            params = list(m._parameters.items())
+            lines.append(f"    p = {mod}._parameters")
+            tests = [f"len(p) != {len(params)}"] + [
+                f"p.get({k!r}) is not {self.name('P', v)}" for k, v in params
+            ]
+            lines += [f"    if {' or '.join(tests)}:", "        return False"]
+        for t, sig in self.program.outside:
+            name = self.name("T", t)
+            lines += [
+                f"    d = {name}.data",
+                f"    if {self.array('d', sig)} or {name}._requires_grad is not {sig[3]}:",
+                "        return False",
+            ]
+        lines.append("    return True")
+        return "\n".join(lines) + "\n", self.ns
+
+
+def _device(a: Any) -> Any:
+    return backend_of(a).device_of(a)
 
 
 class _Lowering:
@@ -202,7 +282,7 @@ class _Lowering:
     def source(self) -> str:
         p = self.p
         lines = ["def replay(args):", "    o = OBJECTS"]
-        for i, k in enumerate(p.args):
+        for k, i in p.args:
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
         self.last = last
@@ -596,8 +676,11 @@ def _output_slots(spec: Any) -> list[int]:
 
 
 def signature(t: Tensor) -> tuple[Any, ...]:
-    """What a guard compares of a tensor."""
-    return (t.shape, t.dtype, t.device, t.requires_grad)
+    """What a guard compares of a tensor: shape, dtype, device (None for a NumPy array, which
+    is on the CPU) and requires_grad."""
+    d = t.data
+    device = None if d.__class__ is np.ndarray else backend_of(d).device_of(d)
+    return (d.shape, d.dtype, device, t._requires_grad)
 
 
 def rebuild(spec: Any, values: dict[int, Any]) -> Any:

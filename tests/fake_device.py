@@ -73,6 +73,10 @@ class FakeDeviceArray(np.ndarray):
         _check(self)
         self.view(np.ndarray)[_unwrap(index)] = _unwrap(value)
 
+    def take(self, indices: Any, *args: Any, **kwargs: Any) -> FakeDeviceArray:
+        _check(self)  # a kernel; a 0-d result is a 0-d array, as in CuPy
+        return _wrap(self.view(np.ndarray).take(_unwrap(indices), *args, **kwargs))
+
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> FakeDeviceArray:
         _check(self)
         return _wrap(self.view(np.ndarray).astype(dtype, *args, **kwargs))

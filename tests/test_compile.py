@@ -184,6 +184,8 @@ def test_every_guard_records_again(change):
     elif change == "requires_grad":
         x = x.detach().requires_grad_()
     elif change == "grad_mode":
+        with ag.no_grad():
+            assert not program.fits((x, y))
         with pytest.raises(ag.GraphError), ag.no_grad():  # eager's own error, recorded
             step(x, y)
         return
@@ -194,6 +196,7 @@ def test_every_guard_records_again(change):
         opt.param_groups[0]["params"][0] = model.layers[0].weight
     if change in ("eval", "parameter"):
         assert program.stale() is not None
+    assert not program.fits((x, y))  # the replay's own guard says no before the full path
     before = step.recordings, len(step.programs), len(step.first)
     step(x, y)
     after = step.recordings, len(step.programs), len(step.first)
@@ -211,6 +214,22 @@ def test_a_function_that_keeps_recording_warns_with_the_reason():
             step(x, y)
     messages = [str(w.message) for w in caught]
     assert any("keeps recording" in m and "mode" in m for m in messages)
+
+
+def test_a_full_cache_makes_room_for_new_shapes():
+    """With room for one recording, alternating batch shapes keep evicting the other's (the
+    first recording of a new shape used to find no program to evict and raise); the numbers
+    stay eager's."""
+    w = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+
+    @ag.compile(cache_size=1)
+    def f(x):
+        return (x * w).sum()
+
+    for n in (1, 2, 3, 2, 1, 1, 1, 3):
+        x = ag.arange(3 * n, dtype=ag.float64).reshape(n, 3)
+        assert f(x).item() == (x * w).sum().item()
+    assert len(f.programs) + len(f.first) == 1
 
 
 # ------------------------------------------------------------------------ what fails loudly

@@ -17,6 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 import autograd as ag
 import nn
+from autograd.backend import backend_of
 from autograd.errors import ArraygradError, DeviceError, DTypeError, ShapeError
 from autograd.testing import arrays, check_gradients, extreme_values, shapes
 from nn import functional as F
@@ -723,6 +724,39 @@ def test_cross_entropy_forms_values_and_gradients(case) -> None:
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
     assume(np.isfinite(expected).all() and x_np.size)
     check_gradients(lambda x: _ag_ce(x, target, weight, reduction, ignore, eps), t64(x_np))
+
+
+@given(ce_cases(), st.sampled_from([np.float32, np.float64]))
+def test_cross_entropy_constants_and_fast_gradient(case, dtype) -> None:
+    """The flat index of the targets addresses x[i, t_i] (every form, ignored positions at
+    class 0), and the gradient computed in place on one array has the bits of the formula
+    (p sum_c S - S) (-g) with S made as an array."""
+    x_np, target, weight, reduction, ignore, eps = case
+    x_np = x_np.astype(dtype)
+    w = None if weight is None else ag.tensor(weight.astype(dtype))
+    t = ag.tensor(target, dtype=x_np.dtype) if target.dtype.kind == "f" else target
+    x = ag.tensor(x_np, requires_grad=True)
+    out = F.cross_entropy(x, t, w, reduction, ignore_index=ignore, label_smoothing=eps)
+    node = out.grad_fn
+    axis = 0 if x_np.ndim == 1 else 1
+    if node.index is not None:
+        grids = np.unravel_index(node.index, x_np.shape)
+        np.testing.assert_array_equal(grids[axis], np.where(target == ignore, 0, target))
+        for k, along in enumerate(grids):
+            if k != axis:
+                j = k - (k > axis)
+                want = np.arange(x_np.shape[k]).reshape(
+                    [-1 if i == j else 1 for i in range(target.ndim)]
+                )
+                np.testing.assert_array_equal(along, np.broadcast_to(want, target.shape))
+    g = np.random.default_rng(0).standard_normal(out.shape).astype(dtype)
+    m = backend_of(x_np).math
+    log_p = node.saved[-1]
+    with np.errstate(all="ignore"):
+        got = node.backward(m, g, x_np, log_p)
+        formula = (np.exp(log_p) * node.row_sums() - node.selection()) * -node.per_position(g)
+    assert got.dtype == formula.dtype == dtype
+    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), formula.view(f"u{got.itemsize}"))
 
 
 @given(ce_cases(allow_probabilities=False, smoothing=False))

@@ -113,8 +113,9 @@ class NLLLoss(Function):
     class probabilities) is linear in v: loss = sum S v over the classes of each position, for
     a constant coefficient array S of v's shape, summed over the positions ('sum', 'mean': D,
     the divisor, is inside S) or kept per position ('none'). S is stored in two parts: ``coef``
-    at the target classes (``index``: S[i, t_i] = coef_i = -w[t_i] (1 - eps) / D, 0 where t_i
-    is ignored) and an optional ``dense`` array (label smoothing, probability targets). So
+    at the target classes (``index``: the positions of the entries S[i, t_i] in v.reshape(-1),
+    S[i, t_i] = coef_i = -w[t_i] (1 - eps) / D, 0 where t_i is ignored) and an optional
+    ``dense`` array (label smoothing, probability targets). So
     dL/dv = g S, g taken per position for 'none'. ``nan``: a 'mean' over a total weight of 0
     (an empty batch, every target ignored) is NaN, as in PyTorch; its gradient is 0."""
 
@@ -172,7 +173,7 @@ class NLLLoss(Function):
         """sum S v per position, reduced: the loss for the (log-probability) array v."""
         out = None
         if self.index is not None:
-            picked = v[self.index]
+            picked = v.take(self.index)  # a flat take: one pass, no fancy-indexing setup
             if self.keep is not None:  # an ignored position adds 0, even where v is -inf
                 picked = backend_of(v).xp.where(self.keep, picked, 0)
             out = picked * self.coef
@@ -192,10 +193,9 @@ class NLLLoss(Function):
         """S, the coefficients of the loss (an array of the input's shape, a constant)."""
         if self.index is None:
             return self.dense
-        rows = self.index[0]
-        with device_guard(rows):  # also with create_graph
-            s = backend_of(rows).xp.zeros(self.shape, dtype=self.dtype)
-            s[self.index] = self.coef
+        with device_guard(self.index):  # also with create_graph
+            s = backend_of(self.index).xp.zeros(self.shape, dtype=self.dtype)
+            s.reshape(-1)[self.index] = self.coef
             if self.dense is not None:
                 s += self.dense
         return s
@@ -250,7 +250,16 @@ class CrossEntropy(NLLLoss):
 
     def backward(self, m: Any, g: Any, x: Any, log_p: Any) -> Any:
         # (p sum_c S - S) (-g): a Tensor (with create_graph) is always the left operand
-        return (m.exp(log_p) * self.row_sums() - self.selection()) * -self.per_position(g)
+        if self.dense is not None or isinstance(log_p, Tensor):
+            return (m.exp(log_p) * self.row_sums() - self.selection()) * -self.per_position(g)
+        # S only at the targets: the same operations on one array, S subtracted where it is
+        # not 0 (p R - 0 is p R), with no array S made (the same bits)
+        d = m.exp(log_p)
+        d *= self.row_sums()
+        flat = d.reshape(-1)  # d is fresh and contiguous: a view
+        flat[self.index] -= self.coef
+        d *= -self.per_position(g)
+        return d
 
 
 class BinaryCrossEntropy(Function):
@@ -574,11 +583,7 @@ def _index_coefficients(
         dense = xp.broadcast_to(dense, x.shape)
         if keep is not None:
             dense = dense * xp.expand_dims(keep, axis)
-    index = tuple(
-        picks if i == axis else _positions(xp, n, i - (i > axis), t.ndim)
-        for i, n in enumerate(x.shape)
-    )
-    return _ClassCoefficients(index, coef, keep, dense, nan, t)
+    return _ClassCoefficients(_flat_index(xp, x.shape, axis, picks), coef, keep, dense, nan, t)
 
 
 def _probability_coefficients(
@@ -602,9 +607,25 @@ def _along(v: Any, axis: int, ndim: int) -> Any:
     return v.reshape(tuple(-1 if i == axis else 1 for i in range(ndim)))
 
 
-def _positions(xp: Any, n: int, j: int, ndim: int) -> Any:
-    """arange(n) along axis j of ndim target axes (an index that broadcasts over the rest)."""
-    return xp.arange(n).reshape(tuple(n if k == j else 1 for k in range(ndim)))
+def _flat_index(xp: Any, shape: tuple[int, ...], axis: int, picks: Any) -> Any:
+    """The positions in x.reshape(-1) (x of ``shape``, C order) of x[i, picks_i] with the
+    classes on ``axis``: sum_k i_k stride_k + picks stride_axis, of the targets' shape."""
+    stride = math.prod(shape[axis + 1 :])
+    flat = picks.astype(xp.int64, copy=False)  # (any integer dtype of targets)
+    if stride != 1:
+        flat = flat * stride
+    last = len(shape) - 2  # the last axis of the targets
+    stride = 1
+    for k in range(len(shape) - 1, -1, -1):  # from the last axis, whose stride is 1
+        n = shape[k]
+        if k != axis:  # i_k stride_k along target axis j, broadcasting over the others
+            j = k - (k > axis)
+            along = xp.arange(0, n * stride, stride) if stride else xp.zeros(n, xp.int64)
+            if j != last:
+                along = along.reshape((n,) + (1,) * (last - j))
+            flat = flat + along
+        stride *= n
+    return flat
 
 
 def _class_target(op: str, target: Any, x: Tensor, axis: int, allow_probabilities: bool) -> Any:
