@@ -11,7 +11,10 @@ epoch on 48,000 images in batches of 128 (375 steps), four ways:
 * raw NumPy: the same forward, the hand-derived backward and the RMSprop update, written
   directly with NumPy arrays (the floor for any NumPy-based engine), flushing subnormals to 0
   as ``optim`` does (without it, the running averages of dead units decay into subnormals
-  and the epochs of a plain NumPy loop slow down threefold);
+  and the epochs of a plain NumPy loop slow down threefold), with the weights stored
+  (in, out) as Keras stores them: the targets' reference. Beside it, as a diagnostic, the
+  same loop with the weights stored (out, in) as arraygrad and PyTorch store them (other
+  matrix products for the BLAS, see ``numpy_epoch_fn``);
 * PyTorch CPU (when installed, ``pip install torch==2.13.0``) with as many threads as NumPy's
   BLAS uses: the count of ``nn.train.threads`` (the cores other processes leave free,
   ``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
@@ -99,19 +102,24 @@ def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable
 # ---------------------------------------------------------------- raw NumPy
 
 
-def numpy_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+def numpy_epoch_fn(x: np.ndarray, y: np.ndarray, out_in: bool = False) -> Callable[[], float]:
+    """The raw NumPy epoch, with each weight stored (in, out) as Keras (ISLR's library)
+    stores it, x @ W; or (``out_in``) the same values stored (out, in) as arraygrad and
+    PyTorch store them, x @ W.T: the same math, other matrix products for the BLAS (on
+    OpenBLAS, x @ W.T of the first layer is about 12% slower than x @ W)."""
     rng = np.random.default_rng(0)
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / np.sqrt(fan_in)
-        params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+        w = rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32)
+        params.append(np.ascontiguousarray(w.T) if out_in else w)
         params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
     square_avg = [np.zeros_like(p) for p in params]
     order_rng = np.random.default_rng(1)
     eye = np.eye(SIZES[-1], dtype=np.float32)
 
     def step(xb: np.ndarray, yb: np.ndarray) -> float:
-        w1, b1, w2, b2, w3, b3 = params
+        w1, b1, w2, b2, w3, b3 = (p.T if out_in and p.ndim == 2 else p for p in params)
         n = len(xb)
         h1 = xb @ w1 + b1
         m1 = (rng.random(h1.shape, dtype=np.float32) >= DROPOUT[0]) * np.float32(
@@ -131,7 +139,10 @@ def numpy_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
         dz = (ez / total - eye[yb]) / np.float32(n)
         da2 = (dz @ w3.T) * m2 * (h2 > 0)
         da1 = (da2 @ w2.T) * m1 * (h1 > 0)
-        grads = (xb.T @ da1, da1.sum(0), a1.T @ da2, da2.sum(0), a2.T @ dz, dz.sum(0))
+        if out_in:  # the weights' gradients in their (out, in) layout
+            grads = (da1.T @ xb, da1.sum(0), da2.T @ a1, da2.sum(0), dz.T @ a2, dz.sum(0))
+        else:
+            grads = (xb.T @ da1, da1.sum(0), a1.T @ da2, da2.sum(0), a2.T @ dz, dz.sum(0))
         for p, g, v in zip(params, grads, square_avg):
             v *= RHO
             v += np.float32(1 - RHO) * g * g
@@ -204,6 +215,7 @@ def run(args: argparse.Namespace, threads: int) -> None:
     x, y = make_data()
     pair = {
         "raw NumPy": numpy_epoch_fn(x, y),
+        "raw NumPy (out, in)": numpy_epoch_fn(x, y, out_in=True),
         "arraygrad": arraygrad_epoch_fn(x, y, compiled=False),
         "compiled": arraygrad_epoch_fn(x, y, compiled=True),
     }
@@ -212,19 +224,22 @@ def run(args: argparse.Namespace, threads: int) -> None:
         f"MLP 784-256-128-10 + dropout {DROPOUT}, RMSprop; {threads} BLAS/torch threads; "
         f"malloc: {'freed memory kept' if steady else 'system settings'}"
     )
-    for fn in pair.values():
-        fn()  # warm-up epoch
+    warm = {name: fn() for name, fn in pair.items()}  # warm-up epoch
+    if not np.isclose(warm["raw NumPy"], warm["raw NumPy (out, in)"], rtol=1e-3):
+        raise SystemExit(f"the two NumPy layouts disagree: {warm}")
     times: dict[str, list[float]] = {name: [] for name in pair}
     ratios: dict[str, list[float]] = {"arraygrad": [], "compiled": []}
+    same_layout: list[float] = []  # compiled against the (out, in) NumPy epoch
     for r in range(args.repeats):
         names = list(pair)
-        order = names[r % 3 :] + names[: r % 3]  # each contestant first, second, last in turn
-        for name in order:
+        k = r % len(names)
+        for name in names[k:] + names[:k]:  # each contestant in each place in turn
             start = time.perf_counter()
             pair[name]()
             times[name].append(time.perf_counter() - start)
         for name, rs in ratios.items():
             rs.append(times[name][-1] / times["raw NumPy"][-1])
+        same_layout.append(times["compiled"][-1] / times["raw NumPy (out, in)"][-1])
     torch_fn = torch_epoch_fn(x, y)  # timed last: its OpenMP workers keep spinning after use
     if torch_fn is not None:
         import torch
@@ -245,6 +260,10 @@ def run(args: argparse.Namespace, threads: int) -> None:
             f"  {contestant} / raw NumPy: {statistics.median(ratios[contestant]):.3f} (median "
             f"of per-round ratios; target <= {target:.2f})"
         )
+    print(
+        f"  compiled / raw NumPy (out, in): {statistics.median(same_layout):.3f} (the same "
+        f"weight layout as arraygrad's; not the target's reference)"
+    )
     if torch_fn is not None:
         for contestant in ("arraygrad", "compiled"):
             print(f"  {contestant} / PyTorch: {medians[contestant] / medians[name]:.3f}")
