@@ -66,6 +66,7 @@ class Program:
         ]
         outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
         self.outside = [(t, signature(t)) for t in outside.values()]
+        self.key = key
         self.guard, namespace = _Guard(self, key).source()
         self.fits = _compile(self.guard, namespace, "fits")
         lowering = _Lowering(self, objects)

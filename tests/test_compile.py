@@ -203,6 +203,79 @@ def test_every_guard_records_again(change):
     assert after != before  # recorded (again), not replayed
 
 
+GUARD_CHANGES = [
+    "none",
+    "batch",
+    "dtype",
+    "requires_grad",
+    "value",
+    "grad_mode",
+    "eval",
+    "train",
+    "parameter",
+    "param_requires_grad",
+    "param_shape",
+    "param_dtype",
+]
+
+
+@settings(deadline=None)
+@given(st.lists(st.sampled_from(GUARD_CHANGES), min_size=1, max_size=6))
+def test_the_generated_guard_agrees_with_the_full_path(changes):
+    """After any sequence of changes to the arguments, the grad mode and the model, the
+    replay's generated guard (fits) admits a call exactly when the full path (the key, then
+    stale()) would replay the same recording: never a stale replay, and the fast path taken
+    whenever the state is back to the recorded one."""
+    ag.manual_seed(0)
+    model = nn.MLP(6, [4], 3)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x, y, scale):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x) * scale, y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = batches(1, 8, 6, 3, ag.float32)[0]
+    scale, grad_on = 2.0, True
+    for _ in range(3):
+        step(x, y, scale)
+    (program,) = step.programs.values()
+    first = model.layers[0]
+    for change in changes:
+        if change == "batch":
+            x, y = batches(1, 8 if len(x) != 8 else 5, 6, 3, ag.float32)[0]
+        elif change == "dtype":
+            x = x.to(ag.float64 if x.dtype == ag.float32 else ag.float32)
+        elif change == "requires_grad":
+            x = x.detach().requires_grad_(not x.requires_grad)
+        elif change == "value":
+            scale = 3.0 if scale == 2.0 else 2.0
+        elif change == "grad_mode":
+            grad_on = not grad_on
+        elif change in ("eval", "train"):
+            model.train(change == "train")
+        elif change == "parameter":
+            first.weight = nn.Parameter(first.weight.detach().clone())
+        elif change == "param_requires_grad":
+            first.bias.requires_grad_(not first.bias.requires_grad)
+        elif change == "param_shape":
+            first.bias.data = (
+                first.bias.data.reshape(1, -1)
+                if first.bias.ndim == 1
+                else (first.bias.data.reshape(-1))
+            )
+        elif change == "param_dtype":
+            w = first.weight
+            w.data = w.data.astype(np.float64 if w.dtype == ag.float32 else np.float32)
+        with ag.set_grad_enabled(grad_on):
+            fast = program.fits((x, y, scale))
+            full = step._key((x, y, scale)) == program.key and program.stale() is None
+        assert fast == full, (changes, change)
+
+
 def test_a_function_that_keeps_recording_warns_with_the_reason():
     model, _, step = simple_step()
     step.cache_size = 2
