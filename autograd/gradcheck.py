@@ -118,7 +118,7 @@ def _numeric_gradient(f: Callable[..., Tensor], inputs: tuple[Any, ...], i: int,
     xp = backend_of(x.data).xp
     base = x.data
     numeric = xp.zeros(base.size, dtype=base.dtype)
-    probe = xp.array(base, copy=True)
+    probe = xp.array(base, copy=True, order="C")  # C order: flat is a view of the probe
     flat = probe.reshape(-1)
     args = list(inputs)
     # The probe requires grad like the input, and recording stays on: f may itself

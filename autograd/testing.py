@@ -167,7 +167,9 @@ def arrays(
 ) -> st.SearchStrategy[np.ndarray]:
     """NumPy arrays with finite values in [min_value, max_value], and |value| >= min_magnitude
     (to keep away from a kink or pole at 0); ``special`` values (e.g. ``extreme_values()``,
-    or a function's kinks) are drawn too, wherever they lie."""
+    or a function's kinks) are drawn too, wherever they lie. The memory layout is drawn too,
+    C or Fortran order (``ag.tensor`` keeps it): code that takes a flat reshape for a view is
+    caught (gradcheck's probe and cross-entropy's gradient were)."""
     dtype = dtypes.as_dtype(dtype)
     intervals = [(min_value, max_value)]
     if min_magnitude > 0:  # [min, -m] and [m, max], drawn directly (no filtering)
@@ -189,7 +191,8 @@ def arrays(
     ]
     if special:
         options.append(st.sampled_from([float(dtype.type(v)) for v in special]))
-    return hnp.arrays(dtype, shape, elements=st.one_of(*options))
+    values = hnp.arrays(dtype, shape, elements=st.one_of(*options))
+    return st.tuples(values, st.sampled_from(["C", "F"])).map(lambda a: a[0].copy(order=a[1]))
 
 
 def tensors(

@@ -156,10 +156,10 @@ class _FakeXP:
         return on_device
 
     @staticmethod
-    def array(obj: Any, dtype: Any = None, copy: bool = True) -> FakeDeviceArray:
+    def array(obj: Any, dtype: Any = None, copy: bool = True, order: str = "K") -> FakeDeviceArray:
         """A copy on the current device of host data or of a device array on any device."""
         host = obj.view(np.ndarray) if isinstance(obj, FakeDeviceArray) else obj
-        return _wrap(np.array(_unwrap(host, allow_host=True), dtype=dtype, copy=True))
+        return _wrap(np.array(_unwrap(host, allow_host=True), dtype=dtype, copy=True, order=order))
 
     @staticmethod
     def asarray(obj: Any, dtype: Any = None) -> FakeDeviceArray:

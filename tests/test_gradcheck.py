@@ -54,6 +54,21 @@ def test_gradcheck_passes_on_correct_gradients():
     assert ag.gradgradcheck(lambda x, y: (x * y).exp(), [x3(), x3()]) is True
 
 
+@pytest.mark.parametrize("layout", ["fortran", "strided"])
+def test_gradcheck_on_inputs_of_any_memory_layout(layout):
+    """The probe that finite differences perturb is a C-ordered copy: on a Fortran-ordered or
+    strided input, perturbing a flat reshape of a copy in the input's layout moved nothing
+    (every numeric derivative 0), and a correct gradient failed the check."""
+    a = np.random.default_rng(0).standard_normal((4, 6))
+    data = np.asfortranarray(a) if layout == "fortran" else a[:, ::2]
+    x = ag.from_numpy(data).requires_grad_()
+    assert not x.data.flags.c_contiguous
+    assert ag.gradcheck(lambda t: (t * t.exp()).sum(axis=1), [x]) is True
+    assert ag.gradgradcheck(lambda t: (t * t.exp()).sum(axis=1), [x]) is True
+    with pytest.raises(GradcheckError):
+        ag.gradcheck(lambda t: SquareOff()(t).sum(), [x])
+
+
 def test_gradcheck_names_input_worst_element_and_values():
     with pytest.raises(GradcheckError) as info:
         ag.gradcheck(lambda a, x: SquareOff()(x) + a, [x3(), x3()])

@@ -255,8 +255,10 @@ class CrossEntropy(NLLLoss):
         # S only at the targets: the same operations on one array, S subtracted where it is
         # not 0 (p R - 0 is p R), with no array S made (the same bits)
         d = m.exp(log_p)
+        if not d.flags.c_contiguous:  # (the logits' layout, Fortran order say) no flat view
+            return (d * self.row_sums() - self.selection()) * -self.per_position(g)
         d *= self.row_sums()
-        flat = d.reshape(-1)  # d is fresh and contiguous: a view
+        flat = d.reshape(-1)  # a view: d is fresh and C-contiguous
         flat[self.index] -= self.coef
         d *= -self.per_position(g)
         return d
