@@ -67,7 +67,7 @@ class Program:
         outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
         self.outside = [(t, signature(t)) for t in outside.values()]
         self.key = key
-        self.guard, namespace = _Guard(self, key).source()
+        self.guard, namespace = _Guard(self).source()
         self.fits = _compile(self.guard, namespace, "fits")
         lowering = _Lowering(self, objects)
         self.source = lowering.source()
@@ -116,10 +116,14 @@ class _Guard:
     outside tensor's shape, dtype, device and requires_grad). Where it says False, the call
     takes the full path (key, ``stale``), which decides and says why."""
 
-    def __init__(self, program: Program, key: Any) -> None:
-        self.program, self.key = program, key
-        self.ns: dict[str, Any] = {"_mode": _mode, "Tensor": Tensor, "ndarray": np.ndarray}
-        self.ns["_device"] = _device
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.ns: dict[str, Any] = {
+            "_mode": _mode,
+            "Tensor": Tensor,
+            "ndarray": np.ndarray,
+            "_device": _device,
+        }
 
     def name(self, prefix: str, obj: Any) -> str:
         n = f"{prefix}{len(self.ns)}"
@@ -136,7 +140,7 @@ class _Guard:
         return f"{kind} or {var}.shape != {shape!r} or {var}.dtype != {self.name('DT', dtype)}"
 
     def source(self) -> tuple[str, dict[str, Any]]:
-        parts, enabled = self.key
+        parts, enabled = self.program.key
         lines = [
             "def fits(args):",
             f"    if len(args) != {len(parts)} or _mode.enabled is not {bool(enabled)}:",
@@ -180,6 +184,7 @@ class _Guard:
 
 
 def _device(a: Any) -> Any:
+    """The device of array ``a`` (by its backend)."""
     return backend_of(a).device_of(a)
 
 
@@ -683,8 +688,7 @@ def signature(t: Tensor) -> tuple[Any, ...]:
     """What a guard compares of a tensor: shape, dtype, device (None for a NumPy array, which
     is on the CPU) and requires_grad."""
     d = t.data
-    device = None if d.__class__ is np.ndarray else backend_of(d).device_of(d)
-    return (d.shape, d.dtype, device, t._requires_grad)
+    return (d.shape, d.dtype, None if d.__class__ is np.ndarray else _device(d), t._requires_grad)
 
 
 def rebuild(spec: Any, values: dict[int, Any]) -> Any:

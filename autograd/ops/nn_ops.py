@@ -250,18 +250,16 @@ class CrossEntropy(NLLLoss):
 
     def backward(self, m: Any, g: Any, x: Any, log_p: Any) -> Any:
         # (p sum_c S - S) (-g): a Tensor (with create_graph) is always the left operand
-        if self.dense is not None or isinstance(log_p, Tensor):
-            return (m.exp(log_p) * self.row_sums() - self.selection()) * -self.per_position(g)
-        # S only at the targets: the same operations on one array, S subtracted where it is
-        # not 0 (p R - 0 is p R), with no array S made (the same bits)
-        d = m.exp(log_p)
-        if not d.flags.c_contiguous:  # (the logits' layout, Fortran order say) no flat view
-            return (d * self.row_sums() - self.selection()) * -self.per_position(g)
-        d *= self.row_sums()
-        flat = d.reshape(-1)  # a view: d is fresh and C-contiguous
-        flat[self.index] -= self.coef
-        d *= -self.per_position(g)
-        return d
+        p = m.exp(log_p)
+        if self.dense is None and not isinstance(p, Tensor) and p.flags.c_contiguous:
+            # S only at the targets: the same operations on p itself, S subtracted where it
+            # is not 0 (p R - 0 is p R), no array S made (the same bits); p is fresh, and
+            # C-contiguous (not in the logits' Fortran order, say) for a flat view
+            p *= self.row_sums()
+            p.reshape(-1)[self.index] -= self.coef
+            p *= -self.per_position(g)
+            return p
+        return (p * self.row_sums() - self.selection()) * -self.per_position(g)
 
 
 class BinaryCrossEntropy(Function):
@@ -585,7 +583,13 @@ def _index_coefficients(
         dense = xp.broadcast_to(dense, x.shape)
         if keep is not None:
             dense = dense * xp.expand_dims(keep, axis)
-    return _ClassCoefficients(_flat_index(xp, x.shape, axis, picks), coef, keep, dense, nan, t)
+    index = tuple(
+        picks if i == axis else _positions(xp, n, i - (i > axis), t.ndim)
+        for i, n in enumerate(x.shape)
+    )
+    # the entries' positions in x.reshape(-1) (an array, also 0-d for one unbatched sample)
+    flat = xp.asarray(xp.ravel_multi_index(index, x.shape))
+    return _ClassCoefficients(flat, coef, keep, dense, nan, t)
 
 
 def _probability_coefficients(
@@ -609,25 +613,9 @@ def _along(v: Any, axis: int, ndim: int) -> Any:
     return v.reshape(tuple(-1 if i == axis else 1 for i in range(ndim)))
 
 
-def _flat_index(xp: Any, shape: tuple[int, ...], axis: int, picks: Any) -> Any:
-    """The positions in x.reshape(-1) (x of ``shape``, C order) of x[i, picks_i] with the
-    classes on ``axis``: sum_k i_k stride_k + picks stride_axis, of the targets' shape."""
-    stride = math.prod(shape[axis + 1 :])
-    flat = picks.astype(xp.int64, copy=False)  # (any integer dtype of targets)
-    if stride != 1:
-        flat = flat * stride
-    last = len(shape) - 2  # the last axis of the targets
-    stride = 1
-    for k in range(len(shape) - 1, -1, -1):  # from the last axis, whose stride is 1
-        n = shape[k]
-        if k != axis:  # i_k stride_k along target axis j, broadcasting over the others
-            j = k - (k > axis)
-            along = xp.arange(0, n * stride, stride) if stride else xp.zeros(n, xp.int64)
-            if j != last:
-                along = along.reshape((n,) + (1,) * (last - j))
-            flat = flat + along
-        stride *= n
-    return flat
+def _positions(xp: Any, n: int, j: int, ndim: int) -> Any:
+    """arange(n) along axis j of ndim target axes (an index that broadcasts over the rest)."""
+    return xp.arange(n).reshape(tuple(n if k == j else 1 for k in range(ndim)))
 
 
 def _class_target(op: str, target: Any, x: Tensor, axis: int, allow_probabilities: bool) -> Any:
