@@ -38,7 +38,12 @@ said otherwise. Three sections:
    recorded on two warm-up steps, then replayed as one straight-line function; the learning
    rate is a 0-d tensor argument; target: at most micrograd's time without its collector).
    ``arraygrad / micrograd`` above 1 means arraygrad is slower. Step times are the median (and
-   min) of a few steps after one warm-up step.
+   min) of a few steps after the warm-up steps. The runs with the collector on are timed one
+   after the other; the three compared with micrograd's collector-free step (arraygrad with
+   its collector disabled, compiled, micrograd without gc) are interleaved, step k
+   of each in turn, and their ratios are medians over k of the ratio of step k's times: this
+   machine's speed drifted by up to 2x between runs a few seconds apart, which moved ratios
+   of separate runs from 0.7 to 1.2.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 @dataclass(frozen=True)
 class Settings:
     """How long to measure: ``target_s`` per repeat of an op loop, ``repeats`` of them, and
-    ``steps`` timed training steps (after one warm-up step)."""
+    ``steps`` timed training steps (after the warm-up steps)."""
 
     target_s: float
     repeats: int
@@ -86,7 +91,7 @@ class Settings:
 
 
 QUICK = Settings(target_s=0.004, repeats=3, steps=2)
-DEFAULT = Settings(target_s=0.03, repeats=7, steps=7)
+DEFAULT = Settings(target_s=0.03, repeats=7, steps=11)
 
 
 # ------------------------------------------------------------------------------ timing
@@ -557,6 +562,53 @@ def time_training(
     return result
 
 
+@dataclass
+class Run:
+    """One way of training: a fresh model, its step, whether the cyclic collector is off
+    during each step, and how many untimed warm-up steps it takes first."""
+
+    make_model: Callable[[], Any]
+    step: StepFn
+    no_gc: bool
+    warmup: int = 1
+
+
+def time_interleaved(runs: dict[str, Run], steps: int) -> dict[str, StepTimes]:
+    """Each run's warm-up steps (k = 0, ...), then ``steps`` timed steps of every run in
+    turn (step k of each, in an order that rotates with k), so that a change of machine speed
+    during the measurement hits all runs alike; the losses of every step are kept. The
+    cyclic garbage of a step is collected right after it, untimed, so that no run pays for
+    another's: for runs that make none (arraygrad's graphs are freed by reference counting)
+    or with the collector disabled during the step (micrograd's ``no_gc`` run)."""
+    X, y = (a.tolist() for a in make_moons())
+    models, results = {}, {}
+    for name, run in runs.items():
+        random.seed(SEED)
+        models[name] = run.make_model()
+        results[name] = StepTimes([], [], [])
+        for k in range(run.warmup):
+            start = time.perf_counter()
+            results[name].losses.append(run.step(models[name], X, y, k))
+            results[name].warmup.append(time.perf_counter() - start)
+    names = list(runs)
+    for i in range(steps):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            run, result = runs[name], results[name]
+            if run.no_gc:
+                gc.disable()
+            start = time.perf_counter()
+            loss = run.step(models[name], X, y, run.warmup + i)
+            elapsed = time.perf_counter() - start
+            gc.enable()
+            garbage = gc.collect()
+            if run.no_gc:
+                result.garbage.append(garbage)
+            result.losses.append(loss)
+            result.times.append(elapsed)
+    gc.collect()
+    return results
+
+
 def count_graph(root: Any) -> tuple[int, int]:
     """(op nodes, leaves) reachable from ``root``: an arraygrad Tensor or a micrograd Value."""
     if isinstance(root, ag.Tensor):
@@ -621,42 +673,53 @@ def bench_moons(settings: Settings) -> None:
             " (its constants are leaf Values too)"
         )
     steps = settings.steps
-    print(f"   {steps} timed steps after 1 warm-up step:")
+    print(f"   {steps} timed steps after 1 warm-up step, with the cyclic collector on:")
     ag_run = time_training(lambda: MLP(2, HIDDEN), arraygrad_step, steps, no_gc=False)
     print(ag_run.line("arraygrad"))
-    ag_nogc = time_training(lambda: MLP(2, HIDDEN), arraygrad_step, steps, no_gc=True)
-    print(ag_nogc.line("arraygrad, gc disabled"))
-    compiled = time_training(
-        lambda: MLP(2, HIDDEN), arraygrad_compiled_step, steps, no_gc=False, warmup=2
-    )
-    print(compiled.line("arraygrad, compiled"))
+    mg_run = None
+    if MicroMLP is not None:
+        mg_run = time_training(lambda: MicroMLP(2, HIDDEN), micrograd_step, steps, no_gc=False)
+        print(mg_run.line("micrograd"))
+    runs = {
+        "arraygrad, gc disabled": Run(lambda: MLP(2, HIDDEN), arraygrad_step, no_gc=True),
+        "arraygrad, compiled": Run(
+            lambda: MLP(2, HIDDEN), arraygrad_compiled_step, no_gc=False, warmup=2
+        ),
+    }
+    if MicroMLP is not None:
+        runs["micrograd, gc disabled"] = Run(
+            lambda: MicroMLP(2, HIDDEN), micrograd_step, no_gc=True
+        )
+    print(f"   {steps} timed steps of each, interleaved (step k of each in turn):")
+    times = time_interleaved(runs, steps)
+    for name, result in times.items():
+        print(result.line(name))
+    compiled = times["arraygrad, compiled"]
     print(
-        f"   (its two recordings, the second with the lowering: {compiled.warmup[0]:.2f} s and"
-        f" {compiled.warmup[1]:.2f} s, not timed)"
+        f"   (the compiled step's two recordings, the second with the lowering:"
+        f" {compiled.warmup[0]:.2f} s and {compiled.warmup[1]:.2f} s, not timed)"
     )
     same = compiled.losses[: len(ag_run.losses)] == ag_run.losses
     print(f"   compiled losses bit-identical to eager's, steps 0 to {steps}: {same}")
-    if MicroMLP is None:
+    if mg_run is None:
         print("   micrograd is not installed (import micrograd failed): its columns are skipped")
         return
-    mg_run = time_training(lambda: MicroMLP(2, HIDDEN), micrograd_step, steps, no_gc=False)
-    print(mg_run.line("micrograd"))
-    mg_nogc = time_training(lambda: MicroMLP(2, HIDDEN), micrograd_step, steps, no_gc=True)
-    print(mg_nogc.line("micrograd, gc disabled"))
+    mg_nogc = times["micrograd, gc disabled"]
     med = statistics.median
-    print(
-        f"   arraygrad / micrograd:                {med(ag_run.times) / med(mg_run.times):5.2f}"
-        " (medians)"
-    )
+    print(f"   arraygrad / micrograd:                {med(ag_run.times) / med(mg_run.times):5.2f}")
     print(f"   arraygrad / micrograd without gc:     {med(ag_run.times) / med(mg_nogc.times):5.2f}")
+    print("   (these two: ratios of the median step times of runs timed at different times)")
+
+    def ratio(a: StepTimes, b: StepTimes) -> float:
+        """The median over k of step k's time of a over b's (taken one after the other)."""
+        return statistics.median(x / y for x, y in zip(a.times, b.times))
+
+    nogc = ratio(times["arraygrad, gc disabled"], mg_nogc)
+    print(f"   arraygrad without gc / micrograd without gc: {nogc:5.2f}")
     print(
-        f"   arraygrad without gc / micrograd without gc:"
-        f" {med(ag_nogc.times) / med(mg_nogc.times):5.2f}"
+        f"   compiled / micrograd without gc:      {ratio(compiled, mg_nogc):5.2f} (target <= 1.0)"
     )
-    print(
-        f"   compiled / micrograd without gc:      {med(compiled.times) / med(mg_nogc.times):5.2f}"
-        " (target <= 1.0)"
-    )
+    print("   (these two: medians over k of the ratio of the interleaved runs' step k)")
     diff = max(abs(a - b) for a, b in zip(ag_run.losses, mg_run.losses))
     print(
         f"   losses, step 0 -> {steps}: arraygrad {ag_run.losses[0]:.6f} -> "

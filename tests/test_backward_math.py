@@ -1,5 +1,6 @@
-"""ArrayMath's fast select: the same bits as ``np.where`` for every float dtype, layout and
-value (NaN, inf, -0.0, subnormals), with and without a buffer to write into."""
+"""ArrayMath's fast paths: the select has the same bits as ``np.where`` for every float dtype,
+layout and value (NaN, inf, -0.0, subnormals), with and without a buffer to write into; max
+and log_softmax along short rows, by columns, equal the row formulas."""
 
 from __future__ import annotations
 
@@ -69,15 +70,9 @@ def test_large_arrays_take_the_bitwise_select(monkeypatch):
     assert same_bits(M.where(cond, g, 0), np.where(cond, g, 0))
 
 
-@given(
-    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
-    lead=st.lists(st.integers(1, 40), min_size=1, max_size=2),
-    n=st.integers(1, backward_math.SHORT_ROWS + 2),
-    data=st.data(),
-)
-def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
-    """max_shift's column-wise max of short rows (logits (N, C)) has a.max's values, NaN and
-    inf included, on C-ordered and transposed layouts; shapes it does not fit keep a.max."""
+def short_rows(data, dtype, lead, n):
+    """An array of rows of n values (NaN, inf, -0.0 among them), about half of the draws with
+    enough rows for the column path, C-ordered or with Fortran-ordered rows."""
     rows = int(np.prod(lead))
     lead = [rows + backward_math.SHORT_ROWS, *lead[1:]] if data.draw(st.booleans()) else lead
     extremes = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
@@ -85,10 +80,56 @@ def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
     a = data.draw(hnp.arrays(dtype, (*lead, n), elements=elements))
     if data.draw(st.booleans()):
         a = np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)  # F-ordered rows
-    expected = a.max(axis=-1, keepdims=True)
-    got = backward_math._short_rows_max(a, a.ndim - 1)
+    return a
+
+
+ROWS = dict(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    lead=st.lists(st.integers(1, 40), min_size=1, max_size=2),
+    n=st.integers(1, backward_math.SHORT_ROWS + 2),
+    data=st.data(),
+)
+
+
+@given(**ROWS)
+def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
+    """max_shift's column-wise max of short rows (logits (N, C)) has a.max's values (0 where
+    not finite), NaN and inf included, on C-ordered and transposed layouts; the columns are
+    a fresh copy, made exactly for the shapes the path is for."""
+    a = short_rows(data, dtype, lead, n)
+    before = a.copy()
+    columns = backward_math._short_rows_columns(a, a.ndim - 1)
     fits = n <= backward_math.SHORT_ROWS and a.size // n >= backward_math.SHORT_ROWS
-    assert (got is not None) == fits
+    assert (columns is not None) == fits
     if fits:
-        assert got.shape == expected.shape and got.dtype == expected.dtype
-        np.testing.assert_array_equal(got, expected)  # equal values; NaN where NaN
+        assert columns.flags.c_contiguous and not np.shares_memory(columns, a)
+        columns[...] = 7  # log_softmax writes into it: never into the caller's array
+        assert same_bits(a, before)
+    c = a.max(axis=-1, keepdims=True)
+    expected = np.where(np.isfinite(c), c, 0)
+    got = M.max_shift(a, a.ndim - 1)
+    assert same_bits(got, expected)
+
+
+@given(**ROWS)
+def test_log_softmax_along_short_rows_equals_the_row_formula(dtype, lead, n, data):
+    """log_softmax by columns (short rows) gives the row formula's values: NaN, inf and -inf
+    at the same places, the rest within the effect of adding the n terms of each row's sum
+    in another order (at most 2 (n - 1) eps in the log, eps of the dtype); the input is
+    left alone, the result of its shape and dtype (C-ordered by columns)."""
+    a = short_rows(data, dtype, lead, n)
+    before = a.copy()
+    with np.errstate(all="ignore"):  # log(0), inf - inf, a float16 sum past 65504
+        got = M.log_softmax(a, a.ndim - 1)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(backward_math, "SHORT_ROWS", -1)  # every shape by rows
+            expected = M.log_softmax(a, a.ndim - 1)
+    assert same_bits(a, before)
+    assert got.shape == a.shape and got.dtype == a.dtype
+    if backward_math._short_rows_columns(a, a.ndim - 1) is not None:
+        assert got.flags.c_contiguous  # by columns: made C-ordered, whatever a's layout
+    finite = np.isfinite(expected)
+    assert same_bits(finite, np.isfinite(got))
+    assert same_bits(got[~finite], expected[~finite])
+    eps = float(np.finfo(dtype).eps)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=0, atol=2 * (n - 1) * eps)

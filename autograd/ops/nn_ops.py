@@ -128,6 +128,7 @@ class NLLLoss(Function):
         "index",
         "keep",
         "nan",
+        "positions",
         "recipe",
         "reduce",
         "shape",
@@ -150,6 +151,7 @@ class NLLLoss(Function):
         self.axis, self.reduce = axis, reduce
         self.index, self.coef, self.keep = loss.index, loss.coef, loss.keep
         self.dense, self.nan, self.target = loss.dense, loss.nan, loss.target
+        self.positions = loss.positions
         # how S was made from the target and the class weights: (op, reduction,
         # ignore_index, label_smoothing), so a compiled step can make it again (``remade``)
         self.recipe, self.weight = recipe, weight
@@ -162,8 +164,9 @@ class NLLLoss(Function):
 
     def remade(self, operands: tuple[Any, ...], arrays: tuple[Any, ...]) -> NLLLoss:
         (x,), (t, w) = operands, arrays
+        positions = self.positions if x.shape == self.shape else None
         with backend_of(x).guard(x):
-            loss = _coefficients(x, self.axis, t, w, *self.recipe)
+            loss = _coefficients(x, self.axis, t, w, *self.recipe, positions=positions)
         return type(self)(x, self.axis, loss, self.reduce, self.recipe, w)
 
     def forward(self, x: Any) -> Any:
@@ -447,14 +450,16 @@ def cross_entropy(
 class _ClassCoefficients(NamedTuple):
     """The constants of a class loss (see NLLLoss): S at the target classes (``index``,
     ``coef``, ``keep`` the mask of positions not ignored, or None), the dense part of S, the
-    NaN flag of an empty mean, and the target array (for pictures)."""
+    NaN flag of an empty mean, the target array (for pictures), and for class indices the
+    ``positions`` the flat index was made with (``_positions``; a renewal reuses them)."""
 
-    index: tuple[Any, ...] | None
+    index: Any
     coef: Any
     keep: Any
     dense: Any
     nan: bool
     target: Any
+    positions: tuple[Any, ...] | None = None
 
 
 def _class_loss(
@@ -517,11 +522,13 @@ def _coefficients(
     reduction: str,
     ignore_index: int,
     eps: float,
+    positions: tuple[Any, ...] | None = None,
 ) -> _ClassCoefficients:
-    """S for the (checked) target t: class probabilities if floating, else class indices."""
+    """S for the (checked) target t: class probabilities if floating, else class indices
+    (``positions``: ``_positions`` of x's shape, where the caller has them)."""
     if dtypes.is_floating(t.dtype):
         return _probability_coefficients(x, axis, t, w, reduction, eps)
-    return _index_coefficients(op, x, axis, t, w, reduction, ignore_index, eps)
+    return _index_coefficients(op, x, axis, t, w, reduction, ignore_index, eps, positions)
 
 
 def _index_coefficients(
@@ -533,20 +540,25 @@ def _index_coefficients(
     reduction: str,
     ignore_index: int,
     eps: float,
+    positions: tuple[Any, ...] | None = None,
 ) -> _ClassCoefficients:
     """S for integer class targets t (checked: in [0, C) or ignore_index)."""
     xp = backend_of(x).xp
     c = x.shape[axis]
     count = t.size
+    if positions is None:
+        positions = _positions(xp, x.shape, axis)
     keep = None
-    # the common case in one pass: read as unsigned words, negative labels are huge, so
-    # max < C says 0 <= t < C everywhere (then only an ignore_index inside [0, C) can match)
-    if count and bool(t.view(f"u{t.itemsize}").max() < c):
-        if 0 <= ignore_index < c:
+    try:  # the common case, every target a class: checked as its flat index is made
+        flat = _flat_index(xp, positions, axis, t, x.shape)
+    except ValueError:  # some target is outside [0, C): ignore_index, or the error below
+        flat = None
+    if flat is not None:
+        if 0 <= ignore_index < c:  # then only an ignore_index inside [0, C) can match
             ignored = t == ignore_index
             if bool(ignored.any()):
                 keep = ~ignored
-    elif count:
+    else:
         valid = (t >= 0) & (t < c)
         ignored = t == ignore_index
         if not bool((valid | ignored).all()):
@@ -555,11 +567,12 @@ def _index_coefficients(
                 f"{op}: targets must be class indices in [0, {c}) (or ignore_index="
                 f"{ignore_index}), got values from {int(bad.min())} to {int(bad.max())}"
             )
-        if bool(ignored.any()):
-            keep = ~ignored
-            if c == 0:
-                raise ShapeError(f"{op}: the input has no classes (shape {x.shape})")
+        if c == 0:
+            raise ShapeError(f"{op}: the input has no classes (shape {x.shape})")
+        keep = ~ignored  # some target is ignore_index, outside [0, C)
     picks = t if keep is None else xp.where(keep, t, 0)  # a valid class at ignored positions
+    if flat is None:
+        flat = _flat_index(xp, positions, axis, picks, x.shape)
     # the weight of each position's target: w[t], 0 where ignored (None: all 1)
     if w is not None:
         wt = w[picks] if keep is None else xp.where(keep, w[picks], 0)
@@ -583,13 +596,27 @@ def _index_coefficients(
         dense = xp.broadcast_to(dense, x.shape)
         if keep is not None:
             dense = dense * xp.expand_dims(keep, axis)
-    index = tuple(
-        picks if i == axis else _positions(xp, n, i - (i > axis), t.ndim)
-        for i, n in enumerate(x.shape)
+    return _ClassCoefficients(flat, coef, keep, dense, nan, t, positions)
+
+
+def _positions(xp: Any, shape: tuple[int, ...], axis: int) -> tuple[Any, ...]:
+    """For targets of x's ``shape`` without its class ``axis``: arange(n) along each of their
+    axes (indices that broadcast over the others), the index of x but for the class."""
+    rest = [n for i, n in enumerate(shape) if i != axis]
+    return tuple(
+        xp.arange(n).reshape(tuple(n if k == j else 1 for k in range(len(rest))))
+        for j, n in enumerate(rest)
     )
-    # the entries' positions in x.reshape(-1) (an array, also 0-d for one unbatched sample)
-    flat = xp.asarray(xp.ravel_multi_index(index, x.shape))
-    return _ClassCoefficients(flat, coef, keep, dense, nan, t)
+
+
+def _flat_index(
+    xp: Any, positions: tuple[Any, ...], axis: int, picks: Any, shape: tuple[int, ...]
+) -> Any:
+    """The positions in x.reshape(-1) of the entries x[..., picks, ...] (an array, also 0-d
+    for one unbatched sample); ValueError where a pick is outside [0, C): ravel_multi_index
+    checks every index (``mode="raise"``, CuPy's default being "wrap")."""
+    index = (*positions[:axis], picks, *positions[axis:])
+    return xp.asarray(xp.ravel_multi_index(index, shape, mode="raise"))
 
 
 def _probability_coefficients(
@@ -611,11 +638,6 @@ def _probability_coefficients(
 def _along(v: Any, axis: int, ndim: int) -> Any:
     """A (C,) vector shaped to broadcast along the class ``axis`` of an ndim-d array."""
     return v.reshape(tuple(-1 if i == axis else 1 for i in range(ndim)))
-
-
-def _positions(xp: Any, n: int, j: int, ndim: int) -> Any:
-    """arange(n) along axis j of ndim target axes (an index that broadcasts over the rest)."""
-    return xp.arange(n).reshape(tuple(n if k == j else 1 for k in range(ndim)))
 
 
 def _class_target(op: str, target: Any, x: Tensor, axis: int, allow_probabilities: bool) -> Any:
