@@ -1,6 +1,6 @@
 """One training step of ``nn.MLP(784, [256, 128], 10)`` against the same step in raw NumPy.
 
-Run:  python benchmarks/nn_step.py            (about 20 seconds)
+Run:  python benchmarks/nn_step.py            (about 30 seconds)
       python benchmarks/nn_step.py --quick    (a few seconds, rougher numbers)
 
 The step, on a batch of 128 float32 examples (ISLR's MNIST network without dropout):
@@ -28,7 +28,9 @@ cannot favour either side. arraygrad, compiled and NumPy are timed in interleave
 rounds, each round a block of steps of each (the order rotating from round to round), so that
 a change of machine load hits all alike: a ``ratio`` is the median over rounds of a step's
 block time over NumPy's in the same round (targets: <= 1.15 eager, <= 1.00 compiled), and
-each reported time is the median over rounds of the mean step time in a block. PyTorch is
+each reported time is the median over rounds of the mean step time in a block (101 rounds:
+with 21, the median of the same code moved by up to 4% between runs; with 151, by about
+1%, on a machine whose speed drifts). PyTorch is
 timed after them, in blocks of its own: its OpenMP workers, like OpenBLAS's, keep spinning on
 the cores for a while after each call, and would slow down whichever block came next.
 
@@ -198,7 +200,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, threads: int | None) -> None:
-    rounds, steps = (5, 5) if args.quick else (21, 10)
+    rounds, steps = (5, 5) if args.quick else (101, 10)
     steady = False if args.system_malloc else steady_malloc()
 
     if torch is not None and threads is not None:
