@@ -39,11 +39,11 @@ said otherwise. Three sections:
    rate is a 0-d tensor argument; target: at most micrograd's time without its collector).
    ``arraygrad / micrograd`` above 1 means arraygrad is slower. Step times are the median (and
    min) of a few steps after the warm-up steps. The runs with the collector on are timed one
-   after the other; the three compared with micrograd's collector-free step (arraygrad with
-   its collector disabled, compiled, micrograd without gc) are interleaved, step k
-   of each in turn, and their ratios are medians over k of the ratio of step k's times: this
-   machine's speed drifted by up to 2x between runs a few seconds apart, which moved ratios
-   of separate runs from 0.7 to 1.2.
+   after the other; arraygrad with its collector disabled, compiled arraygrad and micrograd
+   without its collector are interleaved (step k of each in turn), and the ratios of the
+   first two to the third are medians over k of the ratio of step k's times: this machine's
+   speed drifted by up to 2x between runs a few seconds apart, which moved the ratio of
+   separate runs from 0.7 to 1.2.
 """
 
 from __future__ import annotations
