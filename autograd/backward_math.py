@@ -114,11 +114,13 @@ class ArrayMath:
         with c = max_shift(a). An empty ``a`` gives an empty result (no log of an empty sum).
         Short rows (logits of (N, C), C small) go by columns, as ``max_shift`` does: each row
         a column of a transposed copy, so that the max and the sum are elementwise passes
-        down the C rows (the sum adds the classes in order, not pairwise)."""
+        down the C rows (the sum adds the classes in order, not pairwise; not for float16,
+        whose row sums NumPy accumulates in float32 and whose column sums it would round at
+        each step)."""
         xp = self.xp
         if a.size == 0:
             return a.copy()
-        columns = _short_rows_columns(a, axis)
+        columns = _short_rows_columns(a, axis) if a.dtype.itemsize >= 4 else None
         if columns is not None:
             shifted = xp.subtract(columns, _finite_or_0(xp, columns.max(axis=0)), out=columns)
             shifted -= xp.log(xp.exp(shifted).sum(axis=0))
