@@ -534,34 +534,6 @@ class StepTimes:
 StepFn = Callable[[Any, list[list[float]], list[float], int], float]
 
 
-def time_training(
-    make_model: Callable[[], Any], step: StepFn, steps: int, no_gc: bool, warmup: int = 1
-) -> StepTimes:
-    """``warmup`` steps (k = 0, ...), then ``steps`` timed steps of a fresh model; the
-    losses of every step are kept, the times of the timed ones."""
-    X, y = (a.tolist() for a in make_moons())
-    random.seed(SEED)
-    model = make_model()
-    gc.collect()
-    result = StepTimes([], [], [])
-    for k in range(steps + warmup):
-        if no_gc:
-            gc.disable()
-        start = time.perf_counter()
-        loss = step(model, X, y, k)
-        elapsed = time.perf_counter() - start
-        if no_gc:
-            gc.enable()
-            result.garbage.append(gc.collect())
-        result.losses.append(loss)
-        if k >= warmup:
-            result.times.append(elapsed)
-        else:
-            result.warmup.append(elapsed)
-    gc.collect()
-    return result
-
-
 @dataclass
 class Run:
     """One way of training: a fresh model, its step, whether the cyclic collector is off
@@ -573,38 +545,44 @@ class Run:
     warmup: int = 1
 
 
-def time_interleaved(runs: dict[str, Run], steps: int) -> dict[str, StepTimes]:
+def time_runs(runs: dict[str, Run], steps: int) -> dict[str, StepTimes]:
     """Each run's warm-up steps (k = 0, ...), then ``steps`` timed steps of every run in
     turn (step k of each, in an order that rotates with k), so that a change of machine speed
-    during the measurement hits all runs alike; the losses of every step are kept. The
-    cyclic garbage of a step is collected right after it, untimed, so that no run pays for
-    another's: for runs that make none (arraygrad's graphs are freed by reference counting)
-    or with the collector disabled during the step (micrograd's ``no_gc`` run)."""
+    during the measurement hits all runs alike; the losses of every step are kept. A run with
+    its collector off has its step's cyclic garbage collected right after the step, untimed.
+    With several runs, so has every run, so that none pays for another's garbage; a run timed
+    alone with its collector on pays for its own, as in a training loop."""
     X, y = (a.tolist() for a in make_moons())
+    alone = len(runs) == 1
     models, results = {}, {}
     for name, run in runs.items():
         random.seed(SEED)
         models[name] = run.make_model()
         results[name] = StepTimes([], [], [])
-        for k in range(run.warmup):
-            start = time.perf_counter()
-            results[name].losses.append(run.step(models[name], X, y, k))
-            results[name].warmup.append(time.perf_counter() - start)
-    names = list(runs)
-    for i in range(steps):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            run, result = runs[name], results[name]
-            if run.no_gc:
-                gc.disable()
-            start = time.perf_counter()
-            loss = run.step(models[name], X, y, run.warmup + i)
-            elapsed = time.perf_counter() - start
+    gc.collect()
+
+    def one_step(name: str, k: int, timed: bool) -> None:
+        run, result = runs[name], results[name]
+        if run.no_gc:
+            gc.disable()
+        start = time.perf_counter()
+        loss = run.step(models[name], X, y, k)
+        elapsed = time.perf_counter() - start
+        if run.no_gc or not alone:
             gc.enable()
             garbage = gc.collect()
             if run.no_gc:
                 result.garbage.append(garbage)
-            result.losses.append(loss)
-            result.times.append(elapsed)
+        result.losses.append(loss)
+        (result.times if timed else result.warmup).append(elapsed)
+
+    for name, run in runs.items():
+        for k in range(run.warmup):
+            one_step(name, k, timed=False)
+    names = list(runs)
+    for i in range(steps):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            one_step(name, runs[name].warmup + i, timed=True)
     gc.collect()
     return results
 
@@ -674,11 +652,13 @@ def bench_moons(settings: Settings) -> None:
         )
     steps = settings.steps
     print(f"   {steps} timed steps after 1 warm-up step, with the cyclic collector on:")
-    ag_run = time_training(lambda: MLP(2, HIDDEN), arraygrad_step, steps, no_gc=False)
+    alone = {"arraygrad": Run(lambda: MLP(2, HIDDEN), arraygrad_step, no_gc=False)}
+    ag_run = time_runs(alone, steps)["arraygrad"]
     print(ag_run.line("arraygrad"))
     mg_run = None
     if MicroMLP is not None:
-        mg_run = time_training(lambda: MicroMLP(2, HIDDEN), micrograd_step, steps, no_gc=False)
+        alone = {"micrograd": Run(lambda: MicroMLP(2, HIDDEN), micrograd_step, no_gc=False)}
+        mg_run = time_runs(alone, steps)["micrograd"]
         print(mg_run.line("micrograd"))
     runs = {
         "arraygrad, gc disabled": Run(lambda: MLP(2, HIDDEN), arraygrad_step, no_gc=True),
@@ -691,7 +671,7 @@ def bench_moons(settings: Settings) -> None:
             lambda: MicroMLP(2, HIDDEN), micrograd_step, no_gc=True
         )
     print(f"   {steps} timed steps of each, interleaved (step k of each in turn):")
-    times = time_interleaved(runs, steps)
+    times = time_runs(runs, steps)
     for name, result in times.items():
         print(result.line(name))
     compiled = times["arraygrad, compiled"]
