@@ -283,6 +283,18 @@ class _Lowering:
             return f"_math({self.value(g)})"
         return self.name("M", backend_of(obj).math)
 
+    def function(self, fn: Any) -> str:
+        """How a line reads a backend function ``fn`` (a ufunc, ``copyto``): a global named
+        after it (``subtract``), so that the source reads as the calls it makes;
+        ``subtract_12`` where another backend's function has the name."""
+        name = self.names.get(id(fn))
+        if name is None:
+            base = getattr(fn, "__name__", "function")
+            name = base if base not in self.ns else f"{base}_{len(self.ns)}"
+            self.ns[name] = fn
+            self.names[id(fn)] = name
+        return name
+
     @staticmethod
     def targets(outs: tuple[int | None, ...]) -> str:
         return ", ".join("_" if k is None else f"v{k}" for k in outs) + ","
@@ -393,7 +405,7 @@ class _Lowering:
                 if into != "None" and fn.ufunc:
                     xp = backend_of(_array(self.objects[k])).xp
                     return [
-                        f"v{k} = {self.name('U', getattr(xp, fn.ufunc))}({operands}, out={into})"
+                        f"v{k} = {self.function(getattr(xp, fn.ufunc))}({operands}, out={into})"
                     ]
                 if into != "None":
                     return [f"v{k} = {self.method(fn, 'forward')}{operands}, into={into})"]
@@ -450,7 +462,7 @@ class _Lowering:
             into = self.into(k)
             if into != "None":
                 xp = backend_of(_array(self.objects[k])).xp
-                return [f"v{k} = {self.name('U', xp.add)}({a}, {b}, out={into})"]
+                return [f"v{k} = {self.function(xp.add)}({a}, {b}, out={into})"]
             return [f"v{k} = {a} + {b}"]
         if kind == "leaf":
             leaf = self.name("L", e[1])
@@ -495,8 +507,8 @@ class _Lowering:
         if form == "ufunc":
             (_, ufunc), *operands = e[2]
             args = ", ".join(map(self.value, operands))
-            return [f"v{k} = {self.name('U', getattr(xp, ufunc))}({args}, out={into})"]
-        copy = self.name("U", xp.copyto)
+            return [f"v{k} = {self.function(getattr(xp, ufunc))}({args}, out={into})"]
+        copy = self.function(xp.copyto)
         return [f"v{k} = {into}", f"{copy}(v{k}, {self.value(e[2][0])}, casting='unsafe')"]
 
     def in_place(self, e: Entry, then: Entry | None) -> list[str] | None:
@@ -516,7 +528,7 @@ class _Lowering:
         ufunc = getattr(backend_of(data).xp, e[1].ufunc)
         t = self.name("T", target[1])
         operands = ", ".join(map(self.operand, e[2]))
-        return [f"{self.name('U', ufunc)}({operands}, out={t}.data)", f"_bump({t})"]
+        return [f"{self.function(ufunc)}({operands}, out={t}.data)", f"_bump({t})"]
 
     def argument(self, r: Ref) -> str:
         """A rebuilt call's argument: a step's value as a new tensor (a leaf that requires

@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/nn_step.py            (about 30 seconds)
       python benchmarks/nn_step.py --quick    (a few seconds, rougher numbers)
+      python benchmarks/nn_step.py --phases   (where the compiled step's time goes, 1 minute)
 
 The step, on a batch of 128 float32 examples (ISLR's MNIST network without dropout):
 forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
@@ -33,6 +34,14 @@ with 21, the median of the same code moved by up to 4% between runs; with 151, b
 1%, on a machine whose speed drifts). PyTorch is
 timed after them, in blocks of its own: its OpenMP workers, like OpenBLAS's, keep spinning on
 the cores for a while after each call, and would slow down whichever block came next.
+
+Phases (``--phases``). The same two steps cut after each phase, each prefix compiled (and
+written in NumPy) on its own: the logits; the mean cross-entropy; its backward (``zero_grad``
+and every gradient); the whole step (the update). Each prefix is timed as the steps are, in
+interleaved rounds against its NumPy twin; a phase's cost is the difference between its
+prefix and the one before, so that the extra time of the compiled step is shown phase by
+phase, measured where the phase runs (after the large matrix products, which leave the
+interpreter's code and data out of the caches) rather than in a tight loop of its own.
 
 Memory. A step allocates a few MB of arrays and frees them. With glibc's default settings,
 whether those come back from the kernel as fresh pages (a page fault per 4 KB, zeroed) or
@@ -99,29 +108,46 @@ def arraygrad_step(model: nn.Module, x: ag.Tensor, y: ag.Tensor) -> Callable[[],
     return step
 
 
-def compiled_step(model: nn.Module, x: ag.Tensor, y: ag.Tensor) -> Callable[[], float]:
+PHASES = ("logits", "loss", "backward", "update")  # the step's parts, for --phases
+
+
+def compiled_step(
+    model: nn.Module, x: ag.Tensor, y: ag.Tensor, phase: str = "update"
+) -> Callable[[], float]:
     """The arraygrad step under ``autograd.compile``: recorded on its first two calls, then
     replayed; the update written with in-place tensor ops (writes into ``.data`` are not
-    recorded)."""
+    recorded). Cut after ``phase`` (one of PHASES) for ``--phases``."""
     params = list(model.parameters())
+    upto = PHASES.index(phase)
 
     @ag.compile
     def train_step(x: ag.Tensor, y: ag.Tensor) -> ag.Tensor:
-        model.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        with ag.no_grad():
-            for p in params:
-                p -= LR * p.grad
-        return loss
+        if upto >= 2:
+            model.zero_grad()
+        out = model(x)
+        if upto >= 1:
+            out = F.cross_entropy(out, y)
+        if upto >= 2:
+            out.backward()
+        if upto >= 3:
+            with ag.no_grad():
+                for p in params:
+                    p -= LR * p.grad
+        return out
 
+    if upto == 0:
+        return lambda: float(train_step(x, y).data.flat[0])
     return lambda: float(train_step(x, y).item())
 
 
-def numpy_step(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+def numpy_step(
+    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, phase: str = "update"
+) -> Callable[[], float]:
+    """The same step written in NumPy (see the module docstring), cut after ``phase``."""
     w1, b1, w2, b2, w3, b3 = weights
     rows = np.arange(len(y))
     n = len(y)
+    upto = PHASES.index(phase)
 
     def step() -> float:
         h1 = x @ w1.T
@@ -132,10 +158,14 @@ def numpy_step(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Calla
         a2 = np.maximum(h2, 0)
         z = a2 @ w3.T
         z += b3
+        if upto == 0:
+            return float(z.flat[0])
         shifted = z - z.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         loss = -log_p[rows, y].mean()
-        dz = np.exp(log_p)  # softmax - onehot, over n
+        if upto == 1:
+            return float(loss)
+        dz = np.exp(log_p)
         dz[rows, y] -= 1
         dz /= n
         dw3, db3, da2 = dz.T @ a2, dz.sum(axis=0), dz @ w3
@@ -143,8 +173,9 @@ def numpy_step(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> Calla
         dw2, db2, da1 = dh2.T @ a1, dh2.sum(axis=0), dh2 @ w2
         dh1 = da1 * (h1 > 0)
         dw1, db1 = dh1.T @ x, dh1.sum(axis=0)
-        for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
-            w -= LR * g
+        if upto == 3:
+            for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
+                w -= LR * g
         return float(loss)
 
     return step
@@ -176,6 +207,55 @@ def torch_step(
     return step, [p.detach().numpy() for p in params]  # views of the live weights
 
 
+def phases(args: argparse.Namespace, threads: int | None) -> None:
+    """Print each phase's time, compiled and NumPy (see the module docstring)."""
+    rounds, steps = (5, 5) if args.quick else (151, 10)
+    steady = False if args.system_malloc else steady_malloc()
+    ag.manual_seed(SEED)
+    model = nn.MLP(SIZES[0], list(SIZES[1:]), CLASSES)
+    rng = np.random.default_rng(SEED)
+    x = ag.tensor(rng.standard_normal((BATCH, SIZES[0])).astype(np.float32))
+    y = ag.tensor(rng.integers(0, CLASSES, BATCH).astype(np.int64))
+    shared = [p.data for p in model.parameters()]  # one set of arrays, as in run()
+    pairs = {
+        phase: {
+            "compiled": compiled_step(model, x, y, phase),
+            "numpy": numpy_step(shared, x.data, y.data, phase),
+        }
+        for phase in PHASES
+    }
+    for phase in PHASES[:-1]:  # the same numbers (the weights not changed yet)
+        got, expected = pairs[phase]["compiled"](), pairs[phase]["numpy"]()
+        if not np.isclose(got, expected, rtol=1e-4, atol=1e-6):
+            sys.exit(f"{phase}: compiled gives {got}, numpy {expected}")
+    blocks = [(phase, name, step) for phase, pair in pairs.items() for name, step in pair.items()]
+    for _, _, step in blocks:  # warm-up (the compiled prefixes' two recordings)
+        block_ms(step, 3)
+    times: dict[tuple[str, str], list[float]] = {(p, n): [] for p, n, _ in blocks}
+    for r in range(rounds):
+        k = r % len(blocks)
+        for phase, name, step in blocks[k:] + blocks[:k]:  # each block in each place in turn
+            times[phase, name].append(block_ms(step, steps))
+    print(
+        f"nn.MLP(784, [256, 128], 10), batch {BATCH}, float32, BLAS threads {threads}; "
+        f"malloc: {'freed memory kept' if steady else 'system settings'}"
+    )
+    print(f"each prefix of the step: median over {rounds} interleaved rounds of a block's mean")
+    print(f"  {'phase':<10} {'compiled us':>12} {'numpy us':>10} {'extra us':>9}")
+    before = {"compiled": 0.0, "numpy": 0.0}
+    total = statistics.median(times[PHASES[-1], "numpy"]) * 1e3
+    for phase in PHASES:
+        median = {name: statistics.median(times[phase, name]) * 1e3 for name in before}
+        cost = {name: median[name] - before[name] for name in before}
+        extra = cost["compiled"] - cost["numpy"]
+        print(
+            f"  {phase:<10} {cost['compiled']:12.1f} {cost['numpy']:10.1f} {extra:9.1f}"
+            f"   ({extra / total:+.1%} of the NumPy step)"
+        )
+        before = median
+    print(f"  step       {before['compiled']:12.1f} {before['numpy']:10.1f}")
+
+
 # ---------------------------------------------------------------------------- timing
 def block_ms(step: Callable[[], float], steps: int) -> float:
     start = time.perf_counter()
@@ -193,10 +273,13 @@ def main() -> None:
     parser.add_argument(
         "--blas-threads", type=int, default=None, metavar="N", help="threads of NumPy's BLAS"
     )
+    parser.add_argument(
+        "--phases", action="store_true", help="time each phase of the step (see the docstring)"
+    )
     args = parser.parse_args()
     with limit_blas_threads(args.blas_threads) as threads:
         print(f"BLAS threads: {threads or 'as they were (threadpoolctl not installed)'}")
-        run(args, threads)
+        (phases if args.phases else run)(args, threads)
 
 
 def run(args: argparse.Namespace, threads: int | None) -> None:
