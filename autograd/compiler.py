@@ -262,6 +262,8 @@ class _Tape:
 
     def bumped(self, t: Tensor) -> None:
         last = self.program[-1] if self.program else None
+        if last is not None and last[0] == "leaf" and last[1]._grad is t:
+            return  # backward adding into a leaf's existing grad: its "leaf" entry does it
         if last is None or last[0] != "write" or not _same(last[1], self.ref(t)):
             raise CompileError(
                 f"compile: this in-place change cannot be recorded ({_user_line()}); use the "
@@ -319,10 +321,13 @@ def _when_recording(record: Callable[..., Any]) -> Callable[[F], F]:
 
 
 # A method recorded as one call and replayed by calling it again (optimizer steps, zero_grad,
-# scheduler steps): it reads the learning rates and its state when it runs.
+# scheduler steps, clip_grad_value_ on its list of parameters): it reads the learning rates,
+# its state and the gradients when it runs.
 replayed_whole = _when_recording(lambda tape, fn, args, kw: tape.call(fn, args[0], args[1:], kw))
-# A function that makes a new tensor from no values of the step (random draws): called again
-# at each replay, so it draws the next numbers from the same generator.
+# A function that makes a new tensor from no values of the step but what it reads when it
+# runs (random draws from a generator; the total norm of the parameters' gradients, which
+# clip_grad_norm_ scales in place): called again at each replay, at its place in the step, so
+# it draws the next numbers from the same generator, or reads that replay's gradients.
 drawn = _when_recording(lambda tape, fn, args, kw: tape.source(fn, args, kw))
 # An op function whose node holds arrays made from its operands' values (class targets and
 # the coefficients derived from them, index arrays, a condition): at each replay the node is
@@ -390,9 +395,10 @@ def _entry_key(e: tuple[Any, ...]) -> Any:
     if kind == "add":
         return (kind, _describe(e[1]), _describe(e[2]), e[3])
     if kind == "call":
-        return (kind, e[1], id(e[2]), repr(e[3]), repr(sorted(e[4].items())))
+        obj = _argument_key(e[2]) if isinstance(e[2], list) else id(e[2])
+        return (kind, e[1], obj, _argument_key(e[3]), _argument_key(sorted(e[4].items())))
     if kind == "source":
-        return (kind, e[1], repr(e[2]), repr(sorted(e[3].items())), e[4])
+        return (kind, e[1], _argument_key(e[2]), _argument_key(sorted(e[3].items())), e[4])
     if kind == "func":
         return (kind, e[1], tuple(map(_describe, e[2])), e[3])
     return (kind, _describe(e[1]), _describe(e[2]))
@@ -407,6 +413,16 @@ def _held(fn: Any) -> tuple[Any, ...]:
             if isinstance(v, np.ndarray) or hasattr(v, "__cuda_array_interface__"):
                 out.append((name, _describe(("c", v))))
     return tuple(out)
+
+
+def _argument_key(x: Any) -> Any:
+    """What two recordings compare of a replayed call's argument: tensors (a list of
+    parameters) by identity, sequences item by item, anything else by its repr."""
+    if isinstance(x, Tensor):
+        return ("tensor", id(x))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, tuple(map(_argument_key, x)))
+    return repr(x)
 
 
 def _agree(a: _Tape, b: _Tape) -> None:
@@ -435,10 +451,10 @@ def _agree(a: _Tape, b: _Tape) -> None:
 def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """``eb`` with its outside tensors replaced by constants where ``ea`` used another tensor
     of the same values (a tensor made inside the step from the same data), else None."""
-    if ea[0] != eb[0] or ea[0] not in ("op", "renew", "func", "write"):
+    if ea[0] != eb[0] or ea[0] not in ("op", "renew", "func", "write", "grad"):
         return None
-    refs_a = ea[2] if ea[0] != "write" else ea[1:3]
-    refs_b = eb[2] if eb[0] != "write" else eb[1:3]
+    at = {"write": slice(1, 3), "grad": 3}.get(ea[0], 2)  # where the entry's refs are
+    refs_a, refs_b = ea[at], eb[at]
     fixed = []
     for ra, rb in zip(refs_a, refs_b):
         if _describe(ra) == _describe(rb):
@@ -449,6 +465,10 @@ def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
             return None
     if ea[0] == "write":
         return ("write", *fixed)
+    if ea[0] == "grad":  # a constant the op saved for its backward
+        out = (*eb[:3], tuple(fixed), *eb[4:])
+        same = (*ea[:3], tuple(fixed), *ea[4:])
+        return out if _entry_key(same) == _entry_key(out) else None
     out = (eb[0], eb[1], tuple(fixed), *eb[3:])
     same = (ea[0], ea[1], tuple(fixed), *ea[3:])  # ea reading what out reads
     return out if _entry_key(same) == _entry_key(out) else None

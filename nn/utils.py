@@ -1,5 +1,7 @@
 """Gradient clipping, as in PyTorch's ``torch.nn.utils``: call between ``backward()`` and
-``optimizer.step()``. Both change the gradients in place; parameters without one are skipped."""
+``optimizer.step()``. Both change the gradients in place; parameters without one are skipped.
+Inside a step compiled with ``autograd.compile`` each is called again at every replay, on that
+replay's gradients (the total norm that ``clip_grad_norm_`` returns is a value of the step)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 import autograd as ag
 from autograd import Tensor
 from autograd.backend import backend_of, device_guard
+from autograd.compiler import drawn, replayed_whole
 from autograd.conversion import writable_data
 from autograd.tensor import bump_version
 
@@ -27,6 +30,13 @@ def clip_grad_norm_(
     g · min(1, max_norm / (total + 1e-6)). Returns the total norm before clipping, as a 0-d
     tensor. With ``error_if_nonfinite``, a NaN or infinite total raises instead of scaling.
     """
+    return _clip_norm(_listed(parameters), max_norm, norm_type, error_if_nonfinite)
+
+
+@drawn
+def _clip_norm(
+    parameters: list[Tensor], max_norm: float, norm_type: float, error_if_nonfinite: bool
+) -> Tensor:
     grads = _grads(parameters)
     p = float(norm_type)
     if not p > 0:
@@ -52,6 +62,11 @@ def clip_grad_norm_(
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clip every gradient element into [-clip_value, clip_value], in place."""
+    _clip_value(_listed(parameters), clip_value)
+
+
+@replayed_whole
+def _clip_value(parameters: list[Tensor], clip_value: float) -> None:
     c = float(clip_value)
     if not c >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
@@ -62,10 +77,14 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         bump_version(t)
 
 
-def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+def _listed(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """``parameters`` (one tensor, or an iterable such as ``model.parameters()``) as a list,
+    which a compiled step can hand to each replay."""
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def _grads(parameters: list[Tensor]) -> list[Tensor]:
     """The gradients of ``parameters`` that exist."""
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
     return [p.grad for p in parameters if p.grad is not None]
 
 

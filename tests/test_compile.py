@@ -112,6 +112,87 @@ def test_learning_rates_changed_between_calls_are_used():
     assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
 
 
+@pytest.mark.parametrize("clip", ["norm", "value"])
+def test_gradient_clipping_inside_the_step_follows_eager(clip):
+    """clip_grad_norm_ / clip_grad_value_ between backward and step (parameters given as the
+    generator model.parameters()) clip each replay's gradients; the total norm returned is
+    that replay's, not the recording's."""
+    from nn.utils import clip_grad_norm_, clip_grad_value_
+
+    data = batches(3, 16, 6, 3, ag.float32)
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(6, [8], 3)
+        opt = optim.Adam(model.parameters(), lr=0.05)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if clip == "norm":
+                norm = clip_grad_norm_(model.parameters(), 0.2)
+            else:
+                clip_grad_value_(model.parameters(), 0.01)
+                norm = loss * 0
+            opt.step()
+            return loss, norm
+
+        step = ag.compile(step) if compiled else step
+        out = [step(*data[i % 3]) for i in range(20)]
+        results.append(
+            (
+                [(loss.item(), norm.item()) for loss, norm in out],
+                [p.data.copy() for p in model.parameters()],
+            )
+        )
+        if compiled:
+            assert len(step.programs) == 1 and step.recordings == 0
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+    if clip == "norm":  # the norms change from step to step, and are above the bound
+        norms = [n for _, n in results[1][0]]
+        assert len(set(norms)) == len(norms) and min(norms) > 0.2
+
+
+@pytest.mark.parametrize("mode", ["two_backwards", "zero_grad_in_place", "zeroed_outside"])
+def test_gradients_accumulated_into_existing_grads_follow_eager(mode):
+    """backward adding into a .grad that exists (two backwards in one step, zero_grad with
+    set_to_none=False, gradients summed over calls and zeroed outside every third) is
+    recorded as the accumulation it is, and replayed with eager's numbers."""
+    data = batches(4, 8, 6, 3, ag.float64)
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(6, [5], 3, dtype=ag.float64)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x1, y1, x2, y2, model=model, opt=opt):
+            if mode == "two_backwards":
+                opt.zero_grad()
+            elif mode == "zero_grad_in_place":
+                opt.zero_grad(set_to_none=False)
+            first = F.cross_entropy(model(x1), y1)
+            first.backward()
+            second = F.cross_entropy(model(x2), y2)
+            second.backward()
+            opt.step()
+            return first + second
+
+        step = ag.compile(step) if compiled else step
+        losses = []
+        for i in range(11):  # the last step's grads are not zeroed
+            losses.append(step(*data[i % 4], *data[(i + 1) % 4]).item())
+            if mode == "zeroed_outside" and i % 3 == 2:
+                opt.zero_grad()
+        params = list(model.parameters())
+        results.append((losses, [p.data.copy() for p in params], [p.grad for p in params]))
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+    for a, b in zip(results[0][2], results[1][2]):  # the grads left after the last step
+        assert np.array_equal(a.data, b.data)
+
+
 def test_the_scalar_engine_compiles():
     def run(compiled):
         w = [ag.tensor(v, dtype=ag.float64, requires_grad=True) for v in (0.3, -0.2, 0.1)]
@@ -354,6 +435,71 @@ def test_a_tensor_made_from_changing_python_data_fails_and_a_fixed_one_is_frozen
     results = [fixed(ag.tensor([float(i)])).item() for i in range(5)]
     assert results == [0.0, 3.0, 6.0, 9.0, 12.0]
     assert len(fixed.programs) == 1
+
+
+def test_a_constant_tensor_saved_for_backward_is_frozen_in_the_gradient_too():
+    """A tensor made inside the step from fixed data, used by an op whose backward saves it
+    (a matrix product with a constant matrix): frozen in the op and in its gradient."""
+    results = []
+    for compiled in (False, True):
+        w = ag.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+
+        def step(x, w=w):
+            w.grad = None
+            loss = ((x @ w) @ ag.tensor(np.eye(3) * 2.0)).tanh().sum()
+            loss.backward()
+            return loss, w.grad
+
+        step = ag.compile(step) if compiled else step
+        out = [step(ag.tensor(np.full((4, 2), 0.1 * i))) for i in range(6)]
+        results.append([(loss.item(), grad.numpy().copy()) for loss, grad in out])
+        if compiled:
+            assert len(step.programs) == 1
+    for (la, ga), (lb, gb) in zip(*results):
+        assert la == lb and np.array_equal(ga, gb)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda out, y: (out.argmax(axis=1) == y).astype(ag.float64).mean(),
+        lambda out, y: (out.argmin(axis=1) == y).astype(ag.float64).mean(),
+        lambda out, y: out.max(dim=1).indices.astype(ag.float64).sum(),
+        lambda out, y: ag.any(out > 0.5, axis=1).astype(ag.float64).sum(),
+        lambda out, y: ag.all(out > -0.5, axis=1).astype(ag.float64).sum(),
+        lambda out, y: ag.sign(out).sum(),
+    ],
+    ids=["argmax", "argmin", "max_indices", "any", "all", "sign"],
+)
+def test_values_without_a_gradient_are_computed_again_at_each_replay(read):
+    """argmax / argmin / max's indices / any / all / sign of the step's values (an accuracy
+    under no_grad) are recorded calls, not constants: also when the two recording calls
+    saw the same batch (where a constant would have been frozen unnoticed)."""
+    model = nn.Linear(3, 4, dtype=ag.float64)
+
+    def step(x, y):
+        with ag.no_grad():
+            return read(model(x), y)
+
+    compiled = ag.compile(step)
+    rng = np.random.default_rng(0)
+    same = (ag.tensor(rng.normal(size=(6, 3))), ag.tensor(rng.integers(0, 4, 6)))
+    calls = [same, same] + [
+        (ag.tensor(rng.normal(size=(6, 3))), ag.tensor(rng.integers(0, 4, 6))) for _ in range(8)
+    ]
+    got = [compiled(*c).item() for c in calls]
+    expected = [step(*c).item() for c in calls]
+    assert got == expected and len(set(expected)) > 1
+    assert len(compiled.programs) == 1
+
+
+def test_a_histogram_inside_a_compiled_step_is_refused_at_record_time():
+    @ag.compile
+    def step(x):
+        return ag.histogram(x * 2.0, bins=3).hist
+
+    with pytest.raises(ag.CompileError, match="histogram"):
+        step(ag.tensor([0.1, 0.5, 0.9]))
 
 
 def test_python_side_effects_run_only_while_recording():

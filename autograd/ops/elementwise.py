@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from ..backend import backend_of, check_same_device, device_guard
-from ..compiler import rebuilt
+from ..compiler import rebuilt, recorded
 from ..function import Function
 from ..operands import as_tensor, operands
 from ..tensor import Tensor, _make
@@ -380,6 +380,7 @@ def abs(x: Any) -> Tensor:
     return Abs()(as_tensor(x))
 
 
+@recorded  # no node: a compiled step calls it again on each replay's values
 def sign(x: Any) -> Tensor:
     """Elementwise sign (-1, 0, 1). Its derivative is 0 almost everywhere, so it is a constant
     of the graph (no grad_fn)."""

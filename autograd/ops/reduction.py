@@ -15,9 +15,11 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, device_guard
+from ..compiler import CompileError, recorded
 from ..conversion import alias, dim_args
 from ..errors import ShapeError
 from ..function import Function
+from ..grad_mode import _mode
 from ..operands import as_tensor, cast_constant
 from ..tensor import Tensor, _make
 from ..text import axis_text
@@ -479,7 +481,7 @@ def _extreme_along(
     values = x[index]  # shape of indices (keepdims), differentiable
     if not keepdims:
         values = values.reshape(tuple(n for i, n in enumerate(x.shape) if i != a))
-        indices = _make(indices.data.reshape(values.shape), None)
+        indices = indices.reshape(values.shape)
     return ValuesIndices(values, indices)
 
 
@@ -505,6 +507,7 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return LogSoftmax(normalize_axes("log_softmax", axis, x.ndim)[0] if x.ndim else None)(x)
 
 
+@recorded  # no node: a compiled step calls it again on each replay's values
 def _index_reduction(name: str, x: Any, axis: int | None, keepdims: bool) -> Tensor:
     x = as_tensor(x)
     if axis is not None:
@@ -553,10 +556,7 @@ def any(
 ) -> Tensor:
     """Whether any element is true (nonzero) over ``axis``; no gradient."""
     axis, keepdims = dim_args("any", axis, keepdims, dim, keepdim)
-    x = as_tensor(x)
-    axes = normalize_axes("any", axis, x.ndim)
-    with device_guard(x.data):
-        return _make(x.data.any(axis=axes, keepdims=keepdims), None)
+    return _truth("any", x, axis, keepdims)
 
 
 def all(
@@ -564,10 +564,16 @@ def all(
 ) -> Tensor:
     """Whether all elements are true (nonzero) over ``axis``; no gradient."""
     axis, keepdims = dim_args("all", axis, keepdims, dim, keepdim)
+    return _truth("all", x, axis, keepdims)
+
+
+@recorded  # no node: a compiled step calls it again on each replay's values
+def _truth(name: str, x: Any, axis: Axis, keepdims: bool) -> Tensor:
+    """``any`` or ``all`` (``name``) over ``axis``, as a bool tensor."""
     x = as_tensor(x)
-    axes = normalize_axes("all", axis, x.ndim)
+    axes = normalize_axes(name, axis, x.ndim)
     with device_guard(x.data):
-        return _make(x.data.all(axis=axes, keepdims=keepdims), None)
+        return _make(getattr(x.data, name)(axis=axes, keepdims=keepdims), None)
 
 
 class Histogram(NamedTuple):
@@ -596,6 +602,11 @@ def histogram(
     total and the bin widths, so the histogram integrates to 1.
     """
     weight = alias("histogram", "weight", weight, "weights", weights)
+    if _mode.tape is not None:
+        raise CompileError(
+            "compile: histogram inside a compiled function is not recorded (a replay would "
+            "return the recording's counts); return the tensor and take its histogram outside"
+        )
     x = as_tensor(x)
     dtype = x.dtype if dtypes.is_floating(x.dtype) else dtypes.get_default_dtype()
     if isinstance(bins, Tensor):
