@@ -451,27 +451,46 @@ def _agree(a: _Tape, b: _Tape) -> None:
 def _freeze(ea: tuple[Any, ...], eb: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """``eb`` with its outside tensors replaced by constants where ``ea`` used another tensor
     of the same values (a tensor made inside the step from the same data), else None."""
-    if ea[0] != eb[0] or ea[0] not in ("op", "renew", "func", "write", "grad"):
+    if ea[0] != eb[0] or ea[0] not in ("op", "renew", "func", "write", "grad", "rebuild"):
         return None
-    at = {"write": slice(1, 3), "grad": 3}.get(ea[0], 2)  # where the entry's refs are
-    refs_a, refs_b = ea[at], eb[at]
-    fixed = []
-    for ra, rb in zip(refs_a, refs_b):
-        if _describe(ra) == _describe(rb):
-            fixed.append(rb)
-        elif ra[0] == rb[0] == "t" and _same_values(ra[1], rb[1]):
-            fixed.append(("c", rb[1].data))
-        else:
+    if ea[0] == "rebuild":  # a rebuilt call reads its tensors as tensors: b's, kept as they are
+        refs = _frozen(ea[2], eb[2], keep=True)
+        kw = {k: _frozen(ea[3][k], v, keep=True) for k, v in eb[3].items() if k in ea[3]}
+        if refs is None or len(kw) != len(eb[3]) or None in kw.values():
             return None
+        out, same = (*eb[:2], refs, kw, *eb[4:]), (*ea[:2], refs, kw, *ea[4:])
+        return out if _entry_key(same) == _entry_key(out) else None
+    at = {"write": slice(1, 3), "grad": 3}.get(ea[0], 2)  # where the entry's refs are
+    fixed = _frozen(ea[at], eb[at], keep=False)
+    if fixed is None:
+        return None
     if ea[0] == "write":
         return ("write", *fixed)
     if ea[0] == "grad":  # a constant the op saved for its backward
-        out = (*eb[:3], tuple(fixed), *eb[4:])
-        same = (*ea[:3], tuple(fixed), *ea[4:])
-        return out if _entry_key(same) == _entry_key(out) else None
-    out = (eb[0], eb[1], tuple(fixed), *eb[3:])
-    same = (ea[0], ea[1], tuple(fixed), *ea[3:])  # ea reading what out reads
-    return out if _entry_key(same) == _entry_key(out) else None
+        out, same = (*eb[:3], fixed, *eb[4:]), (*ea[:3], fixed, *ea[4:])
+    else:
+        out, same = (eb[0], eb[1], fixed, *eb[3:]), (ea[0], ea[1], fixed, *ea[3:])
+    return out if _entry_key(same) == _entry_key(out) else None  # ea reading what out reads
+
+
+def _frozen(refs_a: Any, refs_b: Any, keep: bool) -> Any:
+    """``refs_b`` (a tuple of references, or one) where each names what ``refs_a`` does, an
+    outside tensor of ``refs_a`` replaced by the one of ``refs_b`` of the same values: as a
+    constant of its data, or, if ``keep``, as that tensor itself. None where they differ."""
+    if isinstance(refs_a, tuple) and (not refs_a or isinstance(refs_a[0], tuple)):
+        if not isinstance(refs_b, tuple) or len(refs_a) != len(refs_b):
+            return None
+        items = tuple(_frozen(ra, rb, keep) for ra, rb in zip(refs_a, refs_b))
+        return None if None in items else items
+    ra, rb = refs_a, refs_b
+    if _describe(ra) == _describe(rb):
+        return rb
+    if ra[0] == rb[0] == "t" and _same_values(ra[1], rb[1]):
+        return rb if keep else ("c", rb[1].data)
+    if ra[0] == rb[0] == "q" and ra[1][0] is rb[1][0]:
+        items = _frozen(ra[1][1], rb[1][1], keep)
+        return None if items is None else ("q", (rb[1][0], items))
+    return None
 
 
 def _same_values(a: Tensor, b: Tensor) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import Device, backend_for, backend_of
-from .compiler import drawn
+from .compiler import drawn, recorded
 from .conversion import as_array, shape_args
 from .creation import _leaf
 from .errors import DeviceError, DTypeError, ShapeError
@@ -219,6 +219,11 @@ def multinomial(
     weight 0 is never drawn. The draws come from ``generator`` (default: the default
     generator of the weights' device).
     """
+    return _multinomial(input, num_samples, replacement, generator)
+
+
+@recorded  # a compiled step draws again at each replay, from that replay's weights
+def _multinomial(input: Any, num_samples: int, replacement: bool, generator: Any) -> Tensor:
     w = input.data if isinstance(input, Tensor) else as_array(input)
     if w.ndim not in (1, 2):
         raise ShapeError(

@@ -493,6 +493,36 @@ def test_values_without_a_gradient_are_computed_again_at_each_replay(read):
     assert len(compiled.programs) == 1
 
 
+def test_sampling_from_the_steps_probabilities_draws_again_at_each_replay():
+    """REINFORCE's step: actions drawn by multinomial from the policy's probabilities (from
+    its own generator, as eager draws them), their log-probabilities gathered with an index
+    made inside the step (ag.arange, frozen as a constant of the rebuilt getitem)."""
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        gen = ag.Generator().manual_seed(5)
+        policy = nn.Linear(3, 4, dtype=ag.float64)
+        opt = optim.SGD(policy.parameters(), lr=0.1)
+
+        def step(s, gen=gen, policy=policy, opt=opt):
+            opt.zero_grad()
+            log_p = policy(s).log_softmax(axis=1)
+            actions = ag.multinomial(log_p.exp(), 1, generator=gen)
+            loss = -log_p[ag.arange(s.shape[0]), actions[:, 0]].mean()
+            loss.backward()
+            opt.step()
+            return loss, actions
+
+        step = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        out = [step(ag.tensor(rng.normal(size=(5, 3)))) for _ in range(10)]
+        results.append([(loss.item(), actions.tolist()) for loss, actions in out])
+        if compiled:
+            assert len(step.programs) == 1
+    assert results[0] == results[1]
+    assert len({str(actions) for _, actions in results[1]}) > 1  # new draws each call
+
+
 def test_a_histogram_inside_a_compiled_step_is_refused_at_record_time():
     @ag.compile
     def step(x):
