@@ -155,7 +155,8 @@ class _Tape:
                 raise CompileError(f"compile: tensor hooks cannot be recorded ({_user_line()})")
             k = self.n
             self.n += 1
-            self.program.append(("leaf", node, gref, k))
+            arg = self.slot_of.get(id(node))  # an argument that requires grad: its slot
+            self.program.append(("leaf", node if arg is None else ("s", arg), gref, k))
             self.pending.append((node, k))
             return
         if node.hooks:
@@ -262,13 +263,17 @@ class _Tape:
 
     def bumped(self, t: Tensor) -> None:
         last = self.program[-1] if self.program else None
-        if last is not None and last[0] == "leaf" and last[1]._grad is t:
+        if last is not None and last[0] == "leaf" and self._leaf(last[1])._grad is t:
             return  # backward adding into a leaf's existing grad: its "leaf" entry does it
         if last is None or last[0] != "write" or not _same(last[1], self.ref(t)):
             raise CompileError(
                 f"compile: this in-place change cannot be recorded ({_user_line()}); use the "
                 f"in-place ops (+=, add_, copy_ ...) or do it outside the compiled function"
             )
+
+    def _leaf(self, leaf: Any) -> Tensor:
+        """The tensor a "leaf" entry names: an outside tensor, or ("s", k) an argument."""
+        return leaf if isinstance(leaf, Tensor) else self.objects[leaf[1]]
 
     def module(self, m: Any) -> None:
         self.modules.setdefault(id(m), (m, m.training))
@@ -388,8 +393,8 @@ def _entry_key(e: tuple[Any, ...]) -> Any:
         return (kind, type(e[1]), _describe(e[2]), e[3])
     if kind == "grad":
         return (kind, type(e[1]), _describe(e[2]), tuple(map(_describe, e[3])), e[4])
-    if kind == "leaf":
-        return (kind, id(e[1]), _describe(e[2]), e[3])
+    if kind == "leaf":  # an outside tensor by identity, an argument by its slot
+        return (kind, id(e[1]) if isinstance(e[1], Tensor) else e[1], _describe(e[2]), e[3])
     if kind == "setgrad":
         return (kind, _describe(e[1]), None if e[2] is None else _describe(e[2]))
     if kind == "add":

@@ -303,6 +303,7 @@ class _Lowering:
     def source(self) -> str:
         p = self.p
         lines = ["def replay(args):", "    o = OBJECTS"]
+        self.argument_of = {k: f"args[{i}]" for k, i in p.args}
         for k, i in p.args:
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
@@ -464,16 +465,20 @@ class _Lowering:
                 xp = backend_of(_array(self.objects[k])).xp
                 return [f"v{k} = {self.function(xp.add)}({a}, {b}, out={into})"]
             return [f"v{k} = {a} + {b}"]
-        if kind == "leaf":
-            leaf = self.name("L", e[1])
+        if kind == "leaf":  # an outside tensor, or an argument: that call's tensor
+            leaf = self.name("L", e[1]) if isinstance(e[1], Tensor) else self.argument_of[e[1][1]]
             grad = self.value(e[2])
             return [f"_acc({leaf}, {grad}, copy={not steal})", f"v{e[3]} = {leaf}._grad.data"]
         if kind == "setgrad":
-            if e[1][0] != "t":
+            if e[1][0] == "t":
+                t = self.name("T", e[1][1])
+            elif e[1][0] == "s" and e[1][1] in self.argument_of:
+                t = self.argument_of[e[1][1]]  # that call's tensor
+            else:
                 raise CompileError("compile: grad set on a tensor made inside the step")
             if e[2] is None:
-                return [f"{self.name('T', e[1][1])}._grad = None"]
-            return [f"_setgrad({self.name('T', e[1][1])}, {self.value(e[2])})"]
+                return [f"{t}._grad = None"]
+            return [f"_setgrad({t}, {self.value(e[2])})"]
         if kind == "call":
             call = functools.partial(e[1], e[2], *e[3], **e[4])
             return [f"{self.name('K', call)}()"]

@@ -523,6 +523,42 @@ def test_sampling_from_the_steps_probabilities_draws_again_at_each_replay():
     assert len({str(actions) for _, actions in results[1]}) > 1  # new draws each call
 
 
+def test_gradients_of_arguments_that_require_grad_go_to_each_calls_tensors():
+    """Adversarial training (FGSM): the input's gradient (x.grad, reset inside the step) moves
+    the input before the update. Each call's x gets its own .grad, as in eager."""
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(4, [6], 3, dtype=ag.float64)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y, model=model, opt=opt):
+            x.grad = None
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            saliency = x.grad.abs().sum()
+            with ag.no_grad():
+                moved = x + 0.1 * ag.sign(x.grad)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(moved), y)
+            loss.backward()
+            opt.step()
+            return loss, saliency
+
+        step = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        out = []
+        for _ in range(8):
+            x = ag.tensor(rng.normal(size=(5, 4)), requires_grad=True)
+            loss, saliency = step(x, ag.tensor(rng.integers(0, 3, 5)))
+            out.append((loss.item(), saliency.item(), x.grad.numpy().copy()))
+        results.append(out)
+        if compiled:
+            assert len(step.programs) == 1
+    for a, b in zip(*results):
+        assert a[:2] == b[:2] and np.array_equal(a[2], b[2])
+
+
 def test_a_histogram_inside_a_compiled_step_is_refused_at_record_time():
     @ag.compile
     def step(x):
