@@ -644,9 +644,36 @@ class CompiledFunction:
                 tape.objects,
                 list(tape.modules.values()),
                 key,
+                names_read(self.fn),
             )
             tape.keep, tape.objects = [], {}
         return result
+
+
+def names_read(fn: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    """The variables ``fn`` reads that a replay cannot see change: each global it names and
+    each variable of an enclosing scope, as (name, where, the object it names now): ``where``
+    is the function's globals dict or the cell. A replay runs only while each still names the
+    same object (an optimizer or model made anew and bound to the same name records again),
+    as eager would read the new one. Lambdas and comprehensions inside ``fn`` count; the
+    functions ``fn`` calls do not."""
+    code = getattr(fn, "__code__", None)
+    if code is None:  # not a Python function (a callable object): nothing to watch
+        return []
+    names: set[str] = set()
+    codes = [code]
+    while codes:
+        c = codes.pop()
+        names.update(c.co_names)
+        codes += [k for k in c.co_consts if hasattr(k, "co_names")]
+    scope = fn.__globals__
+    read = [(n, scope, scope[n]) for n in sorted(names) if n in scope]
+    for n, cell in zip(code.co_freevars, fn.__closure__ or ()):
+        try:
+            read.append((n, cell, cell.cell_contents))
+        except ValueError:  # a variable of the enclosing scope not bound yet
+            continue
+    return read
 
 
 def compile(fn: F | None = None, *, cache_size: int = 8) -> Any:

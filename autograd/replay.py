@@ -46,7 +46,9 @@ class Program:
     tensor argument; ``outputs``: the structure the step returns (see ``rebuild``);
     ``objects``: what each value was in the recording (a Tensor or an array), for the lowering;
     ``modules``: (module, training) of the modules that ran; ``key``: the guards of the call
-    (see ``compiler.CompiledFunction._key``). ``fits(args)`` is the guard of a replay.
+    (see ``compiler.CompiledFunction._key``); ``names``: the variables the function reads,
+    each to name the same object (``compiler.names_read``). ``fits(args)`` is the guard of a
+    replay.
     """
 
     def __init__(
@@ -57,8 +59,10 @@ class Program:
         objects: dict[int, Any],
         modules: list[tuple[Any, bool]],
         key: Any,
+        names: list[tuple[str, Any, Any]],
     ) -> None:
         self.program = program
+        self.names = names
         self.args = args
         self.outputs = outputs
         self.modules = [
@@ -83,6 +87,9 @@ class Program:
         for t, sig in self.outside:
             if signature(t) != sig:
                 return "a parameter's shape, dtype, device or requires_grad changed"
+        for name, where, obj in self.names:
+            if _named(where, name) is not obj:
+                return f"{name!r} names another object than when the step was recorded"
         return None
 
     def run(self, args: tuple[Any, ...]) -> Any:
@@ -123,6 +130,7 @@ class _Guard:
             "Tensor": Tensor,
             "ndarray": np.ndarray,
             "_device": _device,
+            "_named": _named,
         }
 
     def name(self, prefix: str, obj: Any) -> str:
@@ -179,8 +187,27 @@ class _Guard:
                 f"    if {self.array('d', sig)} or {name}._requires_grad is not {bool(sig[3])}:",
                 "        return False",
             ]
+        places: dict[int, str] = {}  # one global for the function's globals dict
+        for name, where, obj in self.program.names:
+            place = places.get(id(where)) or places.setdefault(id(where), self.name("W", where))
+            now = self.name("N", obj)
+            read = f"{place}.get({name!r})" if isinstance(where, dict) else f"_named({place})"
+            lines += [f"    if {read} is not {now}:", "        return False"]
         lines.append("    return True")
         return "\n".join(lines) + "\n", self.ns
+
+
+_UNBOUND = object()
+
+
+def _named(where: Any, name: str = "") -> Any:
+    """What variable ``name`` names now: in a globals dict, or a cell's contents."""
+    if isinstance(where, dict):
+        return where.get(name, _UNBOUND)
+    try:
+        return where.cell_contents
+    except ValueError:  # deleted since
+        return _UNBOUND
 
 
 def _device(a: Any) -> Any:

@@ -613,6 +613,62 @@ def test_returned_tensors_are_not_overwritten_by_the_next_call():
     assert [o.item() for o in outs] == [0.0, 2.0, 4.0, 6.0, 8.0]
 
 
+OPT_OF_MODULE = None  # rebound by the test below, as a notebook rebinds its globals
+STEP_NUMBER = 0
+
+
+def test_an_optimizer_or_model_bound_anew_to_the_same_name_records_again():
+    """The step reads `opt` (a global) and `model` (a variable of the enclosing scope): bound
+    to new objects, the step records again with them, as eager reads the new ones, instead
+    of replaying the old objects' recording (the old optimizer stepping the old weights)."""
+    global OPT_OF_MODULE
+    x, y = batches(1, 16, 6, 3, ag.float64)[0]
+    ag.manual_seed(0)
+    model = nn.MLP(6, [5], 3, dtype=ag.float64)
+    OPT_OF_MODULE = optim.SGD(model.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x, y):  # reads the global OPT_OF_MODULE and the closure's model
+        OPT_OF_MODULE.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        OPT_OF_MODULE.step()
+
+    for _ in range(3):
+        step(x, y)
+    OPT_OF_MODULE = optim.SGD(model.parameters(), lr=0.0)  # this one does not move anything
+    before = [p.data.copy() for p in model.parameters()]
+    step(x, y)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    old = model
+    model = nn.MLP(6, [5], 3, dtype=ag.float64)  # read by step: a variable of its closure
+    OPT_OF_MODULE = optim.SGD(model.parameters(), lr=0.1)
+    kept = [p.data.copy() for p in old.parameters()]
+    step(x, y)
+    assert all(np.array_equal(a, p.data) for a, p in zip(kept, old.parameters()))
+    assert not all(p.grad is None for p in model.parameters())  # the new model trained
+
+
+def test_a_global_number_that_changes_records_again_and_says_which():
+    """A global the step reads as a Python number (an epoch counter, the same for the two
+    recording calls) is not frozen: a new value records again, and the warning of a step
+    that keeps recording names it."""
+    global STEP_NUMBER
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+
+    @ag.compile(cache_size=2)
+    def step(x):
+        return (x * w * (STEP_NUMBER * 1000 + 1)).sum()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = []
+        for i in range(15):
+            STEP_NUMBER = i // 3  # a new value every third call
+            got.append(step(ag.tensor([1.0, 1.0])).item())
+    assert got == [3.0 * (1000 * (i // 3) + 1) for i in range(15)]
+    assert any("'STEP_NUMBER' names another object" in str(m.message) for m in caught)
+
+
 def test_one_compiled_method_shared_by_two_instances():
     class Trainer:
         def __init__(self, seed):
