@@ -722,44 +722,99 @@ def test_nested_compiled_functions_run_as_part_of_the_outer_one():
 
 
 # ------------------------------------------------------------------------ random programs
-@settings(max_examples=12, deadline=None)
+MORE_OPTIMIZERS = {
+    **OPTIMIZERS,
+    "sgd+nesterov+decay": lambda ps: optim.SGD(
+        ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3
+    ),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=0.05),
+    "adam+amsgrad+decay": lambda ps: optim.Adam(ps, lr=1e-2, amsgrad=True, weight_decay=1e-2),
+    "adamw": lambda ps: optim.AdamW(ps, lr=1e-2, weight_decay=0.1),
+    "rmsprop+centered+momentum": lambda ps: optim.RMSprop(ps, lr=1e-3, centered=True, momentum=0.9),
+}
+LOSSES = {
+    "cross_entropy": lambda out, y, onehot: F.cross_entropy(out, y),
+    "smoothed": lambda out, y, onehot: F.cross_entropy(out, y, label_smoothing=0.1),
+    "weighted": lambda out, y, onehot: F.cross_entropy(
+        out, y, weight=ag.tensor([0.2, 1.0, 3.0], dtype=out.dtype)
+    ),
+    "ignore_index": lambda out, y, onehot: F.cross_entropy(out, y, ignore_index=1),
+    "nll": lambda out, y, onehot: F.nll_loss(F.log_softmax(out, axis=1), y),
+    "bce_logits": lambda out, y, onehot: F.binary_cross_entropy_with_logits(out, onehot),
+    "mse": lambda out, y, onehot: F.mse_loss(out, onehot),
+}
+SCHEDULERS = {
+    "none": None,
+    "step": lambda o: optim.lr_scheduler.StepLR(o, 2, 0.5),
+    "cosine": lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 5),
+}
+
+
+@settings(max_examples=30, deadline=None)
 @given(
     hidden=st.lists(st.integers(1, 6), min_size=0, max_size=2),
     activation=st.sampled_from(["relu", "sigmoid", "tanh"]),
-    loss=st.sampled_from(["cross_entropy", "mse"]),
-    optimizer=st.sampled_from(list(OPTIMIZERS)),
+    loss=st.sampled_from(list(LOSSES)),
+    optimizer=st.sampled_from(list(MORE_OPTIMIZERS)),
+    scheduler=st.sampled_from(list(SCHEDULERS)),
     dropout=st.sampled_from([0.0, 0.4]),
-    batch=st.integers(1, 9),
+    batch_norm=st.booleans(),
+    clip=st.sampled_from(["none", "norm", "value"]),
+    set_to_none=st.booleans(),
+    batch=st.integers(3, 9),  # the smaller batch keeps 2 rows, which batch norm needs
 )
 def test_random_programs_compiled_and_eager_agree(
-    hidden, activation, loss, optimizer, dropout, batch
+    hidden, activation, loss, optimizer, scheduler, dropout, batch_norm, clip, set_to_none, batch
 ):
+    """Random steps (network, loss, optimizer, scheduler stepped inside, dropout, batch norm,
+    gradient clipping, zero_grad's two modes) give eager's losses and state, also across a
+    switch to eval mode and a smaller batch."""
+    from nn.utils import clip_grad_norm_, clip_grad_value_
+
     data = [
         (x, y, ag.tensor(np.eye(3)[y.numpy()], dtype=ag.float64))
         for x, y in batches(3, batch, 4, 3, ag.float64, seed=batch)
     ]
+    data.append(tuple(t[:-1] for t in data[0]))  # a smaller batch
     results = []
     for compiled in (False, True):
         ag.manual_seed(0)
-        model = nn.MLP(4, hidden, 3, activation=activation, dropout=dropout, dtype=ag.float64)
-        opt = OPTIMIZERS[optimizer](model.parameters())
+        model = nn.MLP(
+            4,
+            hidden,
+            3,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            dtype=ag.float64,
+        )
+        opt = MORE_OPTIMIZERS[optimizer](model.parameters())
+        sched = SCHEDULERS[scheduler] and SCHEDULERS[scheduler](opt)
 
-        def step(x, y, onehot, model=model, opt=opt):
-            opt.zero_grad()
-            out = model(x)
-            if loss == "mse":
-                value = F.mse_loss(out, onehot)
-            else:
-                value = F.cross_entropy(out, y)
+        def step(x, y, onehot, model=model, opt=opt, sched=sched):
+            opt.zero_grad(set_to_none=set_to_none)
+            value = LOSSES[loss](model(x), y, onehot)
             value.backward()
+            if clip == "norm":
+                clip_grad_norm_(model.parameters(), 0.5)
+            elif clip == "value":
+                clip_grad_value_(model.parameters(), 0.05)
             opt.step()
+            if sched is not None:
+                sched.step()
             return value
 
         step = ag.compile(step) if compiled else step
-        losses = [step(*data[i % 3]).item() for i in range(8)]
-        results.append((losses, [p.data.copy() for p in model.parameters()]))
-    assert results[0][0] == results[1][0]
-    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+        losses = []
+        for i in range(10):
+            if i == 7:
+                model.eval()
+            losses.append(step(*data[i % 4]).item())
+        state = [t.data.copy() for t in model.state_dict().values()]
+        results.append((losses, state))
+    # a batch whose every target is ignored has the loss NaN, in both
+    assert np.array_equal(results[0][0], results[1][0], equal_nan=True)
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(results[0][1], results[1][1]))
 
 
 # ------------------------------------------------------------------------ the lowered replay
