@@ -14,18 +14,21 @@ The first two calls with a given kind of arguments run eagerly and are recorded;
 recordings agree, later calls replay the recording. A recording is the list of what the
 step computed, in order: each op's ``forward`` on arrays, each backward rule the engine ran
 (``Function.rule``, the same code as eager), each sum of two gradients, each accumulation
-into a leaf's ``grad``, each random draw, each in-place write, and each call of a method that
-is replayed whole (``optimizer.step()``, ``zero_grad()``, a scheduler's ``step()``: they read
-the learning rates and their state when they run, so changes between calls count). Replay
+into a leaf's ``grad`` (a new one, or added into one that exists), each random draw, each
+call of a function without a gradient (comparisons, casts, ``argmax``), each in-place write,
+and each call of a function that is run again whole (``optimizer.step()``, ``zero_grad()``,
+a scheduler's ``step()``, gradient clipping: they read the learning rates, their state and
+the gradients when they run, so changes between calls count). Replay
 skips everything else: module calls, graph nodes, the traversal. The numbers are the same
 as eager's, bit for bit, because the same array calls run in the same order; random draws
 come from the same generators, so dropout masks follow eager's sequence.
 
 Guards: a recording is replayed only for arguments of the same shapes, dtypes, devices and
 ``requires_grad``, the same grad mode, the same train/eval state of the modules that ran,
-the same parameter objects (and their shapes, dtypes and ``requires_grad``). Anything else
-records again (up to ``cache_size`` recordings per function; a warning says why when a
-function keeps recording).
+the same parameter objects (and their shapes, dtypes and ``requires_grad``), while each
+global and enclosing-scope variable the function reads names the same object
+(``names_read``). Anything else records again (up to ``cache_size`` recordings per
+function; a warning says why when a function keeps recording).
 
 What cannot be recorded fails at record time with :class:`CompileError`: reading a value
 inside the step (``item()``, ``float()``, ``bool()``, ``tolist()``, ``numpy()``: Python code
