@@ -551,7 +551,7 @@ class CompiledFunction:
         self.fn = fn
         self.cache_size = cache_size
         self.programs: dict[Any, Program] = {}
-        self.first: dict[Any, tuple[_Tape, Any]] = {}  # key -> the first recording
+        self.first: dict[Any, tuple[_Tape, Any, Any]] = {}  # key -> the first recording
         self.recordings = 0
         self.last: Program | None = None  # the program replayed last: tried first
 
@@ -625,17 +625,21 @@ class CompiledFunction:
             outputs = _outputs(result, tape)
         finally:
             _mode.tape = None
+        names = names_read(self.fn)
         first = self.first.pop(key, None)
         if first is not None and _modes(first[0]) != _modes(tape):
             self._recording("a module switched between train and eval mode")
             first = None  # this call is the first recording of the new state
+        if first is not None and not _same_names(first[2], names):
+            self._recording("a variable the step reads names another object")
+            first = None
         if first is None:
             if len(self.first) + len(self.programs) >= self.cache_size:
                 self.first.clear()
                 if self.programs:  # the oldest goes
                     del self.programs[next(iter(self.programs))]
                 self.last = None
-            self.first[key] = (tape, outputs)
+            self.first[key] = (tape, outputs, names)
         else:
             _agree(first[0], tape)
             if first[1] != outputs:
@@ -647,7 +651,7 @@ class CompiledFunction:
                 tape.objects,
                 list(tape.modules.values()),
                 key,
-                names_read(self.fn),
+                names,
             )
             tape.keep, tape.objects = [], {}
         return result
@@ -677,6 +681,11 @@ def names_read(fn: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
         except ValueError:  # a variable of the enclosing scope not bound yet
             continue
     return read
+
+
+def _same_names(a: list[tuple[str, Any, Any]], b: list[tuple[str, Any, Any]]) -> bool:
+    """Whether two ``names_read`` snapshots name the same objects."""
+    return len(a) == len(b) and all(x[0] == y[0] and x[2] is y[2] for x, y in zip(a, b))
 
 
 def compile(fn: F | None = None, *, cache_size: int = 8) -> Any:

@@ -633,8 +633,11 @@ def test_an_optimizer_or_model_bound_anew_to_the_same_name_records_again():
         F.cross_entropy(model(x), y).backward()
         OPT_OF_MODULE.step()
 
+    step(x, y)  # the first recording; bound anew before the second, it starts over
+    OPT_OF_MODULE = optim.SGD(model.parameters(), lr=0.1)
     for _ in range(3):
         step(x, y)
+    assert step.recordings == 1 and len(step.programs) == 1
     OPT_OF_MODULE = optim.SGD(model.parameters(), lr=0.0)  # this one does not move anything
     before = [p.data.copy() for p in model.parameters()]
     step(x, y)
