@@ -559,6 +559,28 @@ def test_gradients_of_arguments_that_require_grad_go_to_each_calls_tensors():
         assert a[:2] == b[:2] and np.array_equal(a[2], b[2])
 
 
+def test_a_boolean_mask_index_is_refused_at_record_time_with_the_fix():
+    """x[mask] with a mask computed in the step has as many rows as the mask keeps: refused
+    when recording (a replay would fail on the next count, or keep the old one), with the
+    shape-keeping alternative in the message; a fixed NumPy mask is a constant and replays."""
+    model = nn.Linear(3, 2, dtype=ag.float64)
+
+    @ag.compile
+    def masked(x, y):
+        return model(x)[y > 0].sum()
+
+    x, y = ag.tensor(np.ones((4, 3))), ag.tensor([0, 1, 1, 0])
+    with pytest.raises(ag.CompileError, match=r"boolean mask.*autograd\.where"):
+        masked(x, y)
+
+    @ag.compile
+    def fixed(x):
+        return model(x)[np.array([True, False, True, True])].sum()
+
+    expected = model(x)[np.array([True, False, True, True])].sum().item()
+    assert [fixed(x).item() for _ in range(4)] == [expected] * 4
+
+
 def test_a_histogram_inside_a_compiled_step_is_refused_at_record_time():
     @ag.compile
     def step(x):

@@ -21,10 +21,11 @@ from ..backend import (
     is_array,
     transfer,
 )
-from ..compiler import rebuilt
+from ..compiler import mask_index, rebuilt
 from ..conversion import alias
 from ..errors import ShapeError
 from ..function import Function
+from ..grad_mode import _mode
 from ..operands import as_tensor, as_tensors, cast_constant
 from ..tensor import Tensor
 from ..text import axis_text, index_text, shape_text
@@ -419,6 +420,8 @@ def _index_part(op: str, p: Any, like: Tensor) -> Any:
     if isinstance(p, Tensor):
         a = p.data
         check_same_device(op, (like.data, a))
+        if a.dtype.kind == "b" and _mode.tape is not None:
+            mask_index(op)
     elif hasattr(p, "__index__") and not hasattr(p, "shape"):
         return operator.index(p)
     elif is_array(p) and device_of(p) == like.device:
