@@ -23,6 +23,7 @@ whose result feeds only the write into p) is one ufunc call with ``out=p``.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import gc
 from sys import getrefcount
@@ -316,8 +317,10 @@ class _Lowering:
         ``subtract_12`` where another backend's function has the name."""
         name = self.names.get(id(fn))
         if name is None:
-            base = getattr(fn, "__name__", "function")
-            name = base if base not in self.ns else f"{base}_{len(self.ns)}"
+            base = getattr(fn, "__name__", "")
+            base = base if base.isidentifier() else "function"
+            taken = base in self.ns or base in vars(builtins)  # a builtin the lines use: tuple
+            name = f"{base}_{len(self.ns)}" if taken else base
             self.ns[name] = fn
             self.names[id(fn)] = name
         return name
