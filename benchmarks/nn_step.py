@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/nn_step.py            (about 30 seconds)
       python benchmarks/nn_step.py --quick    (a few seconds, rougher numbers)
-      python benchmarks/nn_step.py --phases   (where the compiled step's time goes, 1 minute)
+      python benchmarks/nn_step.py --phases   (where the compiled step's time goes, 20 seconds)
 
 The step, on a batch of 128 float32 examples (ISLR's MNIST network without dropout):
 forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
