@@ -373,7 +373,34 @@ class _Lowering:
         lines.append(f"    return {{{out}}}")
         self.ns["OBJECTS"] = tuple(self.objs)
         self.ns["BUFFERS"] = self.buffers
+        device = self.device()
+        if device is not None:  # the lines (and new buffers) run on the step's device
+            self.ns["_on_device"] = functools.partial(*device)
+            lines = [lines[0], "    with _on_device():", *("    " + x for x in lines[1:])]
         return "\n".join(lines) + "\n"
+
+    def device(self) -> tuple[Any, Any] | None:
+        """(device_context, device) of the one accelerator the step's arrays live on, for
+        the replay to run in its context as eager's ops do (CuPy computes on its current
+        device); None for a step on the CPU. Arrays on two accelerators: CompileError."""
+        arrays = [_array(o) for o in self.objects.values()]
+        arrays += [t.data for t, _ in self.p.outside]
+        found = {}
+        for a in arrays:
+            if a is _UNKNOWN or a.__class__ is np.ndarray or not hasattr(a, "__array_namespace__"):
+                continue
+            backend = backend_of(a)
+            if backend.device_type != "cpu":
+                found.setdefault(backend.device_of(a), backend)
+        if len(found) > 1:
+            devices = ", ".join(map(str, found))
+            raise CompileError(
+                f"compile: the step's arrays live on several devices ({devices}); a replay "
+                f"runs on one: compile a step per device"
+            )
+        for device, backend in found.items():
+            return backend.device_context, device
+        return None
 
     # -------------------------------------------------------------- buffers
     def kind(self, k: int | None) -> tuple[Any, ...] | None:
@@ -397,7 +424,9 @@ class _Lowering:
         else:
             j = len(self.buffers)
             a = _array(self.objects[k])
-            self.buffers.append(backend_of(a).xp.empty_like(a, order="C"))
+            backend = backend_of(a)
+            with backend.guard(a):  # on a's device (CuPy makes arrays on the current one)
+                self.buffers.append(backend.xp.empty_like(a, order="C"))
         self.buffer_of[k] = (j, key)
         return f"_take(BUFFERS, {j})"
 

@@ -581,6 +581,92 @@ def test_a_boolean_mask_index_is_refused_at_record_time_with_the_fix():
     assert [fixed(x).item() for _ in range(4)] == [expected] * 4
 
 
+@pytest.mark.parametrize("extras", ["plain", "dropout+batch_norm", "clip+in_place_zero"])
+def test_a_step_on_an_accelerator_replays_on_its_device(accelerator, extras):
+    """On a device other than the CPU (the fake device that follows CuPy's rules: arrays
+    made on the current device, device 1 while 0 is current; CUDA where lent), the planned
+    buffers are made on the step's device and the replay runs in its context, as eager's
+    ops do: the same losses, weights and accuracy as eager."""
+    from nn.utils import clip_grad_norm_
+
+    results = []
+    for compiled in (False, True):
+        gen = ag.Generator(accelerator).manual_seed(0)
+        model = nn.MLP(
+            4,
+            [6],
+            3,
+            dropout=0.3 if "dropout" in extras else 0.0,
+            batch_norm="batch_norm" in extras,
+            dtype=ag.float64,
+            device=accelerator,
+            generator=gen,
+        )
+        opt = optim.Adam(model.parameters(), lr=0.01)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad(set_to_none="in_place_zero" not in extras)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if "clip" in extras:
+                clip_grad_norm_(model.parameters(), 0.3)
+            opt.step()
+            with ag.no_grad():
+                accuracy = (model(x).argmax(axis=1) == y).astype(ag.float64).mean()
+            return loss, accuracy
+
+        step = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        out = []
+        for _ in range(6):
+            x = ag.tensor(rng.normal(size=(5, 4)), device=accelerator)
+            y = ag.tensor(rng.integers(0, 3, 5), device=accelerator)
+            loss, accuracy = step(x, y)
+            assert loss.device == ag.device(accelerator)
+            out.append((loss.item(), accuracy.item()))
+        results.append((out, [p.cpu().numpy().copy() for p in model.parameters()]))
+        if compiled:
+            assert len(step.programs) == 1 and "with _on_device():" in step.source
+    assert results[0][0] == results[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
+
+
+def test_a_step_on_two_accelerators_is_refused_at_record_time(fake_backend):
+    """A replay runs in one device's context: a step whose arrays live on two devices (of
+    the fake backend: fake:0 and fake:1) fails when recorded, with the reason."""
+    w = ag.tensor([1.0, 2.0], device="fake:1", requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        return (x.to("fake:1") * w).sum().to("fake:0")
+
+    with pytest.raises(ag.CompileError, match="several devices"):
+        for _ in range(2):
+            step(ag.tensor([3.0, 4.0], device="fake:0"))
+
+
+def test_binary_cross_entropys_range_check_runs_at_each_replay():
+    """binary_cross_entropy checks that probabilities and targets lie in [0, 1]: a replay
+    whose targets do not raises eager's error, instead of training on them."""
+    model = nn.Linear(3, 2, dtype=ag.float64)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @ag.compile
+    def step(x, t):
+        opt.zero_grad()
+        loss = F.binary_cross_entropy(F.sigmoid(model(x)), t)
+        loss.backward()
+        opt.step()
+        return loss
+
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        step(ag.tensor(rng.normal(size=(4, 3))), ag.tensor(rng.random((4, 2))))
+    assert len(step.programs) == 1
+    with pytest.raises(ValueError, match="target should be between 0 and 1"):
+        step(ag.tensor(rng.normal(size=(4, 3))), ag.tensor(rng.random((4, 2)) + 1.0))
+
+
 def test_a_histogram_inside_a_compiled_step_is_refused_at_record_time():
     @ag.compile
     def step(x):

@@ -17,6 +17,7 @@ import pytest
 import autograd as ag
 from autograd import functional
 from autograd.errors import DeviceError
+from nn import functional as F
 
 from .devices import GPU, assert_on
 
@@ -335,3 +336,34 @@ def test_cuda_tensors_hold_cupy_arrays() -> None:
     assert y is x and x.cpu().cuda(0).device == "cuda:0"
     (x @ x).sum().backward()
     assert isinstance(x.grad.data, cupy.ndarray)
+
+
+LOSSES = {
+    "cross_entropy": lambda x, y, t, w: F.cross_entropy(x, y),
+    "weighted, smoothed": lambda x, y, t, w: F.cross_entropy(x, y, weight=w, label_smoothing=0.1),
+    "ignore_index": lambda x, y, t, w: F.cross_entropy(x, y, ignore_index=1),
+    "probabilities": lambda x, y, t, w: F.cross_entropy(x, t / t.sum(axis=1, keepdims=True)),
+    "nll_loss": lambda x, y, t, w: F.nll_loss(x.log_softmax(axis=1), y, weight=w),
+    "binary_cross_entropy": lambda x, y, t, w: F.binary_cross_entropy(x.sigmoid(), t, weight=w),
+    "with logits": lambda x, y, t, w: F.binary_cross_entropy_with_logits(x, t, pos_weight=w),
+    "mse_loss": lambda x, y, t, w: F.mse_loss(x, t),
+}
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_every_loss_runs_on_the_device_with_the_hosts_numbers(accelerator: str, loss) -> None:
+    """Each loss of nn.functional (its checks of the targets included) computes on the
+    device, in its context, with the host's value and gradient."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(6, 3)), rng.integers(0, 3, 6), rng.random((6, 3))
+    results = {}
+    for device in ("cpu", accelerator):
+        x = ag.tensor(data[0], device=device, requires_grad=True)
+        y, t = ag.tensor(data[1], device=device), ag.tensor(data[2], device=device)
+        value = LOSSES[loss](x, y, t, ag.tensor(np.array([0.2, 1.0, 3.0]), device=device))
+        value.backward()
+        assert_on(value, device, loss)
+        assert_on(x.grad, device, f"the gradient of {loss}")
+        results[device] = value.item(), x.grad.cpu().numpy()
+    np.testing.assert_allclose(results[accelerator][0], results["cpu"][0], rtol=1e-12)
+    np.testing.assert_allclose(results[accelerator][1], results["cpu"][1], rtol=1e-12, atol=1e-15)

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, check_same_device, device_guard, device_of, is_array
-from ..compiler import rebuilt
+from ..compiler import rebuilt, recorded
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..function import Function
 from ..operands import as_tensor, cast_constant, common_float_dtype, operands
@@ -693,6 +693,19 @@ def _class_target(op: str, target: Any, x: Tensor, axis: int, allow_probabilitie
     return t
 
 
+@recorded  # a compiled step checks each replay's values too, as eager does
+def _unit_interval(name: str, what: str, t: Tensor) -> Tensor:
+    """``t`` itself, once every element is checked to lie in [0, 1] (NaN does not)."""
+    with device_guard(t.data):
+        inside = t.size == 0 or bool(((t.data >= 0) & (t.data <= 1)).all())
+    if not inside:
+        hint = "; for logits use binary_cross_entropy_with_logits" if what == "input" else ""
+        raise ValueError(
+            f"{name}: all elements of {what} should be between 0 and 1 (NaN is not){hint}"
+        )
+    return t
+
+
 def binary_cross_entropy(
     probs: Any, target: Any, weight: Any = None, reduction: str = "mean"
 ) -> Tensor:
@@ -709,12 +722,7 @@ def binary_cross_entropy(
     if not dtypes.is_floating(p.dtype):
         raise DTypeError(f"{name}: the input must hold floating probabilities, got {p.dtype}")
     y = same_shape_target(name, p, target)
-    for what, t in (("input", p), ("target", y)):
-        if t.size and not bool(((t.data >= 0) & (t.data <= 1)).all()):
-            hint = "; for logits use binary_cross_entropy_with_logits" if what == "input" else ""
-            raise ValueError(
-                f"{name}: all elements of {what} should be between 0 and 1 (NaN is not){hint}"
-            )
+    p, y = _unit_interval(name, "input", p), _unit_interval(name, "target", y)
     loss = BinaryCrossEntropy()(*operands(name, p, y))
     if weight is not None:
         loss = loss * check_broadcasts(name, "weight", weight, loss)
