@@ -367,3 +367,33 @@ def test_every_loss_runs_on_the_device_with_the_hosts_numbers(accelerator: str, 
         results[device] = value.item(), x.grad.cpu().numpy()
     np.testing.assert_allclose(results[accelerator][0], results["cpu"][0], rtol=1e-12)
     np.testing.assert_allclose(results[accelerator][1], results["cpu"][1], rtol=1e-12, atol=1e-15)
+
+
+def test_fit_trains_on_the_device_eager_and_compiled_alike(accelerator: str) -> None:
+    """nn.train.fit with a DataLoader on the device: its per-batch accuracy, the validation
+    and early stopping run in the device's context; compiled steps give eager's history."""
+    from nn import MLP
+    from nn.train import DataLoader, fit
+    from optim import Adam
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 5)).astype(np.float32), rng.integers(0, 3, 40)
+    histories = []
+    for compiled in (False, True):
+        model = MLP(
+            5, [6], 3, device=accelerator, generator=ag.Generator(accelerator).manual_seed(0)
+        )
+        loader = DataLoader((x, y), batch_size=8, shuffle=True, seed=1, device=accelerator)
+        history = fit(
+            model,
+            Adam(model.parameters(), lr=0.01),
+            loader,
+            epochs=3,
+            validation=(x[:10], y[:10]),
+            early_stopping=2,
+            progress=False,
+            compiled=compiled,
+        )
+        assert all(p.device == ag.device(accelerator) for p in model.parameters())
+        histories.append([(r["loss"], r["accuracy"], r["val_loss"]) for r in history.rows])
+    assert histories[0] == histories[1] and len(histories[0]) == 3

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
+from autograd.backend import device_guard
 
 from .. import functional as F
 from ..module import Module
@@ -244,4 +245,5 @@ def _n_correct(outputs: Any, targets: Any) -> int | None:
     None when the targets are not class labels (regression)."""
     if outputs.ndim != 2 or targets.ndim != 1 or targets.dtype.kind not in "iu":
         return None
-    return int((outputs.argmax(axis=1) == targets).sum())
+    with device_guard(outputs):  # on the arrays' device (CuPy computes on the current one)
+        return int((outputs.argmax(axis=1) == targets).sum())
