@@ -19,6 +19,10 @@ taken again by a later value of the same shape, dtype and device. Before each wr
 and kept, a kept ``.grad``, a view): if something does, it takes a new array instead, so a
 replay never changes an array anyone can see. An update ``p -= lr * g`` (an elementwise op
 whose result feeds only the write into p) is one ufunc call with ``out=p``.
+
+Devices. The buffers are made on the device of the arrays they stand for, and the replay of a
+step on an accelerator runs in that device's context, as eager's ops do (CuPy makes arrays
+and computes on its current device, not on its operands').
 """
 
 from __future__ import annotations
@@ -398,9 +402,10 @@ class _Lowering:
                 f"compile: the step's arrays live on several devices ({devices}); a replay "
                 f"runs on one: compile a step per device"
             )
-        for device, backend in found.items():
-            return backend.device_context, device
-        return None
+        if not found:
+            return None
+        ((device, backend),) = found.items()
+        return backend.device_context, device
 
     # -------------------------------------------------------------- buffers
     def kind(self, k: int | None) -> tuple[Any, ...] | None:
