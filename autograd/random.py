@@ -55,18 +55,24 @@ class Generator:
 
 
 _defaults: dict[Device, Generator] = {}
+_seeded: list[int] = []  # the seed of the last manual_seed, for the devices first used after it
 
 
 def default_generator(device: str | Device = "cpu") -> Generator:
     """The generator used when no ``generator=`` is given, for ``device``."""
     device = Device(device)
-    if device not in _defaults:
-        _defaults[device] = Generator(device)
-    return _defaults[device]
+    gen = _defaults.get(device)
+    if gen is None:
+        gen = _defaults[device] = Generator(device)
+        if _seeded:  # as PyTorch seeds a CUDA device first used after torch.manual_seed
+            gen.manual_seed(_seeded[-1])
+    return gen
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generators of all devices in use; returns the CPU one."""
+    """Seed the default generators of all devices: those in use now, and those first used
+    later (each starts from ``seed``, as PyTorch's do); returns the CPU one."""
+    _seeded[:] = [int(seed)]
     cpu = default_generator("cpu").manual_seed(seed)
     for device, gen in _defaults.items():
         if device != "cpu":

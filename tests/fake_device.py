@@ -122,7 +122,14 @@ def _wrap(x: Any, device_id: int | None = None) -> Any:
     if isinstance(x, FakeDeviceArray):
         return x
     if isinstance(x, (np.ndarray, np.generic)):
-        out = np.asarray(x).view(FakeDeviceArray)
+        x = np.asarray(x)
+        if x.flags.owndata:  # a new array: one that owns its memory, as CuPy's new arrays do,
+            # so that views of it hold it (their ``base``), as CuPy's views hold theirs
+            order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+            out = np.ndarray.__new__(FakeDeviceArray, x.shape, x.dtype, order=order)
+            np.copyto(out.view(np.ndarray), x)
+        else:  # a view of another array's memory
+            out = x.view(FakeDeviceArray)
         out.device_id = _current[0] if device_id is None else device_id
         return out
     if isinstance(x, tuple):

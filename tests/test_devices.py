@@ -397,3 +397,16 @@ def test_fit_trains_on_the_device_eager_and_compiled_alike(accelerator: str) -> 
         assert all(p.device == ag.device(accelerator) for p in model.parameters())
         histories.append([(r["loss"], r["accuracy"], r["val_loss"]) for r in history.rows])
     assert histories[0] == histories[1] and len(histories[0]) == 3
+
+
+def test_manual_seed_also_seeds_a_device_first_used_after_it(accelerator, monkeypatch) -> None:
+    """As torch.manual_seed seeds a CUDA device first used later: `ag.manual_seed(s)` then a
+    model made on the device draws the same weights in every run (its default generator,
+    made after the call, starts from s, as one seeded again does)."""
+    from autograd import random
+
+    monkeypatch.setattr(random, "_defaults", {})  # no generator made yet on any device
+    ag.manual_seed(7)
+    first = ag.rand(4, device=accelerator).cpu().numpy()
+    ag.manual_seed(7)  # the generator exists now: seeded again
+    np.testing.assert_array_equal(ag.rand(4, device=accelerator).cpu().numpy(), first)
