@@ -311,15 +311,10 @@ def reading(what: str) -> None:
     )
 
 
-def mask_index(op: str) -> None:
-    """Called where ``op`` indexes with a boolean mask tensor while a compiled function
-    records: the result's shape depends on the mask's values, which a replay cannot follow."""
-    raise CompileError(
-        f"compile: {op} with a boolean mask tensor inside a compiled function, at "
-        f"{_user_line()}: the result's shape depends on how many values the mask keeps, so a "
-        f"replay cannot follow it. Keep the shape (autograd.where(mask, x, 0), or x times the "
-        f"mask as a float), or pass a mask that never changes as a NumPy array"
-    )
+def unrecordable(what: str, why: str) -> None:
+    """Raise the CompileError for ``what``, called inside a compiled function while it
+    records, that a replay cannot follow: ``why``, then how to restructure."""
+    raise CompileError(f"compile: {what} inside a compiled function, at {_user_line()}: {why}")
 
 
 def _when_recording(record: Callable[..., Any]) -> Callable[[F], F]:

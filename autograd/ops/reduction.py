@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, device_guard
-from ..compiler import CompileError, recorded
+from ..compiler import recorded, unrecordable
 from ..conversion import alias, dim_args
 from ..errors import ShapeError
 from ..function import Function
@@ -603,9 +603,10 @@ def histogram(
     """
     weight = alias("histogram", "weight", weight, "weights", weights)
     if _mode.tape is not None:
-        raise CompileError(
-            "compile: histogram inside a compiled function is not recorded (a replay would "
-            "return the recording's counts); return the tensor and take its histogram outside"
+        unrecordable(
+            "histogram",
+            "it is not recorded (a replay would return the recording's counts); return the "
+            "tensor and take its histogram outside",
         )
     x = as_tensor(x)
     dtype = x.dtype if dtypes.is_floating(x.dtype) else dtypes.get_default_dtype()

@@ -21,7 +21,7 @@ from ..backend import (
     is_array,
     transfer,
 )
-from ..compiler import mask_index, rebuilt
+from ..compiler import rebuilt, unrecordable
 from ..conversion import alias
 from ..errors import ShapeError
 from ..function import Function
@@ -421,7 +421,12 @@ def _index_part(op: str, p: Any, like: Tensor) -> Any:
         a = p.data
         check_same_device(op, (like.data, a))
         if a.dtype.kind == "b" and _mode.tape is not None:
-            mask_index(op)
+            unrecordable(
+                f"{op} with a boolean mask tensor",
+                "the result's shape depends on how many values the mask keeps, so a replay "
+                "cannot follow it. Keep the shape (autograd.where(mask, x, 0), or x times the "
+                "mask as a float), or pass a mask that never changes as a NumPy array",
+            )
     elif hasattr(p, "__index__") and not hasattr(p, "shape"):
         return operator.index(p)
     elif is_array(p) and device_of(p) == like.device:
