@@ -160,6 +160,54 @@ def _finite_or_0(xp: Any, c: Any) -> Any:
     return xp.where(xp.isfinite(c), c, 0)
 
 
+# ---------------------------------------------------- the same calls, as a compiled step's lines
+# (see ``Function.forward_source``): the forms of ArrayMath that a training step's hot path takes
+
+
+def zero_where_source(s: Any, cond: str, g: str, g_array: Any, into: str, out: str) -> list[str]:
+    """Lines setting ``out`` to ``ArrayMath.where(cond, 0, g, into)`` for a boolean ``cond`` of
+    g's shape (ReLU's gradient): the select by mask where ``where`` takes it, else its call."""
+    if not (
+        g_array.__class__ is np.ndarray
+        and g_array.size >= SELECT_BY_MASK_FROM
+        and g_array.dtype.kind == "f"
+    ):
+        return [f"{out} = {s.math}.where({cond}, 0, {g}, {into})"]
+    words, mask = s.const(np.dtype(f"u{g_array.itemsize}")), s.local("mask")
+    made = (
+        f"{s.fn('empty')}({s.const(g_array.shape)}, {words})"
+        if into == "None"
+        else f"{into}.view({words})"
+    )
+    return [
+        f"{mask} = {made}",
+        f"{s.fn('copyto')}({mask}, {cond})",
+        f"{s.fn('subtract')}({mask}, 1, out={mask})",
+        f"{out} = {s.fn('bitwise_and')}({mask}, {g}.view({words}), out={mask})"
+        f".view({s.const(g_array.dtype)})",
+        f"del {mask}",  # (a view: it would hold the buffer)
+    ]
+
+
+def log_softmax_source(s: Any, a: str, a_array: Any, axis: int, out: str) -> list[str]:
+    """Lines setting ``out`` to ``ArrayMath.log_softmax(a, axis)``: its steps by columns where
+    it takes them (logits of (N, C), C small), else its call."""
+    if a_array is None or not a_array.size or a_array.dtype.itemsize < 4:
+        return [f"{out} = {s.math}.log_softmax({a}, {axis})"]
+    if _short_rows_columns(a_array, axis) is None:
+        return [f"{out} = {s.math}.log_softmax({a}, {axis})"]
+    n = a_array.shape[-1]
+    columns, top = s.local("columns"), s.local("top")
+    return [
+        f"{columns} = {a}.reshape({a_array.size // n}, {n}).T.copy()",
+        f"{top} = {columns}.max(axis=0)",
+        f"{s.fn('subtract')}({columns}, {s.fn('where')}({s.fn('isfinite')}({top}), {top}, 0), "
+        f"out={columns})",
+        f"{columns} -= {s.fn('log')}({s.fn('exp')}({columns}).sum(axis=0))",
+        f"{out} = {s.fn('ascontiguousarray')}({columns}.T).reshape({s.const(a_array.shape)})",
+    ]
+
+
 class TensorMath:
     """Backward vocabulary on Tensors: every function records itself in the graph."""
 

@@ -237,6 +237,43 @@ class Function:
         """A new node of this op from ``arrays`` (see ``renewal``), value checks included."""
         raise NotImplementedError(f"{self.name}: ops with a renewal define remade")
 
+    # ------------------------------------------------ a compiled step's source (autograd.replay)
+    # The ops of a training step's hot path may write their forward and backward as lines of
+    # the replay's source, the same array calls in the same order (so the same numbers), where
+    # the call of the method costs more than its arrays do: after a large matrix product has
+    # left the interpreter's code and data out of the caches, each Python frame of a step
+    # costs several times what it costs in a loop of its own. ``s`` is a ``replay.Source``:
+    # the names of the backend's functions (``s.fn("matmul")``), of constants (``s.const``),
+    # of the node (``s.node``) and of locals of the node's own (``s.local``). None (the
+    # default): the replay calls the method.
+
+    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str] | None:
+        """Lines setting ``out`` to ``forward(*args)``, written into ``into`` (a planned
+        buffer's expression, or ``"None"``; for ``into_may_be_input`` ops, maybe an operand's
+        buffer: the line passes that operand to the call that writes, as forward's does)."""
+        return None
+
+    def backward_source(
+        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        general: list[str],
+    ) -> list[str] | None:
+        """Lines setting ``outs`` (``"_"``: not needed) to ``backward(m, g, *args)``, the
+        gradients written into ``into`` (as ``forward_source``; for
+        ``backward_into_may_be_saved`` ops, maybe a saved array's buffer, checked as if the
+        lines did not pass it to a call); ``s.math`` names ``m``; ``general``: the lines that
+        call backward."""
+        return None
+
+    def renewed_source(
+        self, s: Any, operands: list[str], held: list[str], general: list[str], out: str,
+        extra: str,
+    ) -> list[str] | None:
+        """For a node with a ``renewal``: lines that make its constants from the new ``held``
+        arrays and set ``out`` (and ``extra``, for ``save_extra``) to its forward of
+        ``operands``, falling back to the ``general`` lines (``renewed``, then ``forward``;
+        they set ``s.node``) for values the lines do not cover."""
+        return None
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` needs a gradient (rules may skip costly work otherwise)."""
         return self.edges[i] is not None

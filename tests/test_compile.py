@@ -3,6 +3,7 @@ guards record again; what cannot be recorded fails at record time."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -73,6 +74,32 @@ def test_replay_is_bit_identical_to_eager_over_100_steps(optimizer, dropout, dty
     assert compiled == eager  # exactly: the same array calls in the same order
     assert all(np.array_equal(a, b) for a, b in zip(eager_state, compiled_state))
     assert len(step.programs) == 1 and step.recordings == 0  # one recording, replayed 98 times
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+@pytest.mark.parametrize("dtype", [ag.float32, ag.float64])
+def test_a_step_of_a_networks_size_replays_its_own_lines_with_eagers_bits(dropout, dtype):
+    """At the sizes where the replay writes the hot ops as their array calls (linear layers,
+    ReLU's select by mask from 4,096 elements, cross-entropy's log-softmax by columns from
+    64 rows), 20 steps give eager's losses and weights bit for bit; the source has the lines
+    (so that this test covers them)."""
+    runs = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.MLP(20, [64, 32], 10, dropout=dropout, dtype=dtype)
+        step = classifier_step(model, optim.RMSprop(model.parameters(), lr=1e-3))
+        if compiled:
+            step = ag.compile(step)
+        data = batches(3, 128, 20, 10, dtype, seed=4)
+        losses = [step(*data[i % 3]).item() for i in range(20)]
+        runs.append((losses, [p.data.copy() for p in model.parameters()], step))
+    assert runs[0][0] == runs[1][0]
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(runs[0][1], runs[1][1]))
+    source = runs[1][2].source
+    for line in ("= matmul(", "bitwise_and(", "ravel_multi_index(", ".T.copy()"):
+        assert line in source
+    assert "Linear_" not in source and "ReLU_" not in source  # no call of their methods
+
 
 
 def test_batch_norm_running_statistics_and_l2_penalty_follow_eager():
@@ -1186,7 +1213,7 @@ def class_targets(draw, n, classes, ignore):
 
 @st.composite
 def class_loss_calls(draw):
-    n = draw(st.integers(0, 5))
+    n = draw(st.one_of(st.integers(0, 5), st.integers(64, 66)))  # 64 rows: by columns
     form = draw(st.sampled_from(["index", "ignore", "smooth", "weight", "probs", "nll"]))
     reduction = draw(st.sampled_from(["mean", "sum", "none"]))
     calls = []
@@ -1218,8 +1245,11 @@ def class_loss(form, reduction):
 def test_class_losses_replayed_for_new_targets_equal_eager(case):
     """cross_entropy and nll_loss are made again from each call's targets (ignored positions
     appearing and going, class weights, smoothing, probabilities, every reduction): losses and
-    gradients equal eager's bit for bit, and the replay does not call the op function."""
+    gradients equal eager's bit for bit, and the replay does not call the op function. Class
+    indices without weights or smoothing, reduced, replay as cross-entropy's own lines, which
+    make the node as eager does for a call with ignored targets."""
     form, reduction, calls = case
+    n = len(calls[0][0])
     results = {}
     for compiled in (False, True):
         fn, _ = class_loss(form, reduction)
@@ -1233,6 +1263,9 @@ def test_class_losses_replayed_for_new_targets_equal_eager(case):
     for (le, ge), (lc, gc) in zip(results[False], results[True]):
         assert le.tobytes() == lc.tobytes() and ge.tobytes() == gc.tobytes()
     assert "renewed" in step.source and "apply_backward" not in step.source
+    # (not the NaN mean of no targets)
+    own_lines = form in ("index", "ignore") and (reduction == "sum" or reduction == "mean" and n)
+    assert ("ravel_multi_index" in step.source) == bool(own_lines)
 
 
 def test_class_weights_changed_in_place_between_calls_are_read_by_the_replay():
@@ -1258,6 +1291,55 @@ def test_targets_out_of_range_at_replay_raise_the_eager_error():
             step(x, ag.tensor(bad))
     # a failed call leaves the step usable
     assert step(x, ag.tensor([1, 1])).item() == eager_step(x, ag.tensor([1, 1])).item()
+
+
+def test_a_linear_layer_on_batch_axes_replays_with_eagers_bits():
+    """Inputs with batch axes (N, T, in): the forward as its lines, the backward (which
+    flattens the batch axes) as the method's call; eager's numbers."""
+    ag.manual_seed(0)
+    layer = nn.Linear(5, 3, dtype=ag.float64)
+    data = [ag.tensor(np.random.default_rng(k).normal(size=(2, 4, 5))) for k in range(4)]
+
+    def step(x):
+        layer.zero_grad()
+        loss = F.relu(layer(x)).sum()
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(step)
+    for x in data:
+        got = compiled(x).item(), layer.weight.grad.data.copy(), layer.bias.grad.data.copy()
+        want = step(x).item(), layer.weight.grad.data, layer.bias.grad.data
+        assert got[0] == want[0]
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got[1:], want[1:]))
+    assert "= matmul(" in compiled.source and "Linear_backward" in compiled.source
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (64, 80)])  # np.where's select, and by mask
+def test_relus_lines_pass_nan_inf_and_signed_zeros_as_eager_does(shape):
+    """ReLU's replayed lines drop the gradient (+0.0) where the output is 0 (also -0.0) and
+    pass it, NaN and inf included, where the output is positive or NaN: eager's bits."""
+    rng = np.random.default_rng(0)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0])
+    x = rng.choice(specials, size=shape) * rng.random(shape)
+    x = np.where(rng.random(shape) < 0.5, rng.choice(specials, size=shape), x)
+    scale = ag.tensor(rng.choice(specials, size=shape))
+    w = ag.tensor(np.ones(shape), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = (F.relu(x * w) * scale).sum()
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(step)
+    for k in range(4):
+        xk = ag.tensor(np.roll(x, k))
+        with np.errstate(invalid="ignore"):
+            got_loss, got = compiled(xk).data.copy(), w.grad.data.copy()
+            want_loss, want = step(xk).data, w.grad.data
+        assert got_loss.tobytes() == want_loss.tobytes() and got.tobytes() == want.tobytes()
+    assert "ReLU_" not in compiled.source
 
 
 def test_where_is_made_again_from_each_calls_condition():
@@ -1332,7 +1414,8 @@ def test_comparisons_logic_and_casts_replay_as_ufunc_calls_with_eagers_values(
         assert loss.item() == want_loss.item() or np.isnan(want_loss.item())
         np.testing.assert_array_equal(grad, want_grad)
     source = compiled.source
-    assert "_make(" not in source  # no comparison, logic or cast called through its function
+    # no comparison, logic or cast called through its function (on the step's values as tensors)
+    assert not re.search(r"_make\(v\d+, None\)[,)]", source)
     if int(np.prod(shape)) and shape:
         assert "casting='unsafe'" in source or cast == dtype
 
@@ -1372,6 +1455,6 @@ def test_relu_and_dropouts_scaling_write_over_the_arrays_they_consume():
     for x, y in batches(3, 16, 32, 4, ag.float32):
         compiled(x, y)
     source = compiled.source
-    for rule in ("ReLU_forward", "ReLU_backward"):
+    for rule in ("= maximum(", ".where("):  # ReLU's forward and backward, as their lines
         assert "_over(BUFFERS" in next(line for line in source.splitlines() if rule in line)
     assert source.count("_over(") == 3

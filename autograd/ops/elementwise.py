@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from ..backend import backend_of, check_same_device, device_guard
+from ..backward_math import zero_where_source
 from ..compiler import rebuilt, recorded
 from ..function import Function
 from ..operands import as_tensor, operands
@@ -178,6 +179,15 @@ class ReLU(Function):
 
     def backward(self, m: Any, g: Any, out: Any, into: tuple[Any, ...] = ()) -> Any:
         return m.where(out <= 0, 0, g, *into)  # a select, not g * mask: NaN passes g, inf * 0 is 0
+
+    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str]:
+        return [f"{out} = {s.fn('maximum')}({args[0]}, 0, out={into})"]
+
+    def backward_source(
+        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        general: list[str],
+    ) -> list[str]:
+        return zero_where_source(s, f"{args[0]} <= 0", g, s.arrays[0], into[0], outs[0])
 
 
 class LeakyReLU(Function):

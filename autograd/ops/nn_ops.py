@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, check_same_device, device_guard, device_of, is_array
+from ..backward_math import log_softmax_source
 from ..compiler import rebuilt, recorded
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..function import Function
@@ -70,6 +71,31 @@ class Linear(Function):
         if b is None:
             return gx, gw
         return gx, gw, (_batch_sum(g, into[2]) if self.needs_grad(2) else None)
+
+    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str]:
+        x, w, *b = args
+        lines = [f"{out} = {_matmul_source(s, x, w + '.T', into)}"]
+        return lines + [f"{s.fn('add')}({out}, {b[0]}, out={out})"] if b else lines
+
+    def backward_source(
+        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        general: list[str],
+    ) -> list[str] | None:
+        if s.arrays[0] is None or s.arrays[0].ndim != 2:
+            return None  # batch axes, reshaped by backward
+        x, w = args[:2]
+        lines = [f"{outs[0]} = {_matmul_source(s, g, w, into[0])}"] if self.needs_grad(0) else []
+        if self.needs_grad(1):
+            lines.append(f"{outs[1]} = {_matmul_source(s, g + '.T', x, into[1])}")
+        if len(args) == 3 and self.needs_grad(2):
+            out = "" if into[2] == "None" else f", out={into[2]}"
+            lines.append(f"{outs[2]} = {g}.sum(axis=0{out})")
+        return lines
+
+
+def _matmul_source(s: Any, a: str, b: str, into: str) -> str:
+    """``_matmul(a, b, into)`` as a replay's expression."""
+    return f"{a} @ {b}" if into == "None" else f"{s.fn('matmul')}({a}, {b}, out={into})"
 
 
 def _matmul(a: Any, b: Any, into: Any) -> Any:
@@ -263,6 +289,65 @@ class CrossEntropy(NLLLoss):
             p *= -self.per_position(g)
             return p
         return (p * self.row_sums() - self.selection()) * -self.per_position(g)
+
+    # A compiled step's lines for the common case: logits (N, C) and N class indices, no
+    # class weights, no smoothing, an ignore_index that is no class, a mean or a sum; each
+    # replay checks the targets as it makes their flat index (ravel_multi_index), and a
+    # target outside [0, C) (ignore_index, or an error) makes the node as eager does.
+    def renewed_source(
+        self, s: Any, operands: list[str], held: list[str], general: list[str], out: str,
+        extra: str,
+    ) -> list[str] | None:
+        x = s.arrays[0]
+        ignore_index, eps = self.recipe[2], self.recipe[3]
+        if not (
+            x is not None
+            and x.ndim == 2
+            and self.axis == 1
+            and self.index is not None  # class indices
+            and self.weight is None
+            and not eps
+            and self.reduce
+            and not 0 <= ignore_index < x.shape[1]
+        ):
+            return None
+        with backend_of(x).guard(x):  # S of targets that are all classes
+            classes = s.xp.zeros(x.shape[:1], dtype=self.target.dtype)
+            every = _coefficients(x, 1, classes, None, *self.recipe, positions=self.positions)
+        if every.nan:  # the mean of no targets
+            return None
+        flat = s.state["flat"] = s.local("flat")
+        s.state["coef"] = coef = s.const(every.coef)
+        rows, shape = s.const(self.positions[0]), s.const(self.shape)
+        return [
+            "try:",
+            f"    {flat} = {s.fn('ravel_multi_index')}(({rows}, {held[0]}), {shape}, mode='raise')",
+            f"    {s.node} = None",
+            "except ValueError:",
+            f"    {general[0]}",
+            f"if {s.node} is None:",
+            *("    " + line for line in log_softmax_source(s, operands[0], x, 1, extra)),
+            f"    {out} = ({extra}.take({flat}) * {coef}).sum()",
+            "else:",
+            *("    " + line for line in general[1:]),
+        ]
+
+    def backward_source(
+        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        general: list[str],
+    ) -> list[str] | None:
+        if "flat" not in s.state:
+            return None
+        p, coef = outs[0], s.state["coef"]  # backward's steps, on p = exp(log p)
+        return [
+            f"if {s.node} is None:",
+            f"    {p} = {s.fn('exp')}({args[1]})",
+            f"    {p} *= {coef}",
+            f"    {p}.reshape(-1)[{s.state['flat']}] -= {coef}",
+            f"    {p} *= -{g}",
+            "else:",
+            *("    " + line for line in general),
+        ]
 
 
 class BinaryCrossEntropy(Function):
