@@ -548,6 +548,8 @@ class _Lowering:
                 planned = [over or self.into(k) for k in outs]
                 if any(x != "None" for x in planned):
                     args += f"{', ' if args else ''}into=({', '.join(planned)},)"
+            elif hooked and node.ufunc:  # buffers for the lines of an elementwise op's rule
+                planned = [self.into(k) for k in outs]
             call = f"{self.method(node, 'backward')}{m}, {gv}{', ' if args else ''}{args})"
             if len(outs) > 1:
                 general = [f"{self.targets(outs)} = {call}"]
@@ -647,7 +649,7 @@ class _Lowering:
         target, value = e[1], self.value(e[2])
         if target[0] == "t":
             t = self.name("T", target[1])
-            return [f"{t}.data[...] = {value}", f"_bump({t})"]
+            return [f"{t}.data[...] = {value}", *_bumped(t, target[1])]
         return [f"v{target[1]}[...] = {value}"]
 
     def array_form(self, e: Entry) -> list[str] | None:
@@ -683,7 +685,7 @@ class _Lowering:
         ufunc = getattr(backend_of(data).xp, e[1].ufunc)
         t = self.name("T", target[1])
         operands = ", ".join(map(self.operand, e[2]))
-        return [f"{self.function(ufunc)}({operands}, out={t}.data)", f"_bump({t})"]
+        return [f"{self.function(ufunc)}({operands}, out={t}.data)", *_bumped(t, target[1])]
 
     def argument(self, r: Ref) -> str:
         """A rebuilt call's argument: a step's value as a new tensor (a leaf that requires
@@ -704,6 +706,18 @@ class _Lowering:
 
 
 _UNKNOWN = object()
+
+
+def _bumped(name: str, t: Tensor) -> list[str]:
+    """The lines that count a write into tensor ``t`` (``bump_version``, which a replay, run
+    with no tape, would enter): its counter, and that of the tensor it holds its data from
+    (a parameter's: fixed when the tensor was made), or the call where that is a weak
+    reference (a detached graph result's)."""
+    if t._base is None:
+        return [f"{name}._version += 1"]
+    if isinstance(t._base, Tensor):
+        return [f"{name}._version += 1", f"{name}._base._version += 1"]
+    return [f"_bump({name})"]
 
 
 def _array(obj: Any) -> Any:

@@ -14,17 +14,23 @@ that a step allocates no new arrays once the first step has made the state.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, no_grad
 from autograd.backend import Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.tensor import bump_version
+
+
+_ON_THE_CPU = contextlib.nullcontext()  # a NumPy array's update: no device context to enter
 
 
 class _Required:
@@ -193,20 +199,28 @@ class Optimizer:
                     grad = param.grad
                     if grad is None:
                         continue
-                    p, g = writable_data(param), grad.data
-                    self._check_grad(i, p, g)
+                    p, g = param.data, grad.data
+                    if not (  # NumPy arrays that fit: nothing to convert or check further
+                        p.__class__ is np.ndarray
+                        and g.__class__ is np.ndarray
+                        and g.shape == p.shape
+                        and g.dtype == p.dtype
+                    ):
+                        p = writable_data(param)
+                        self._check_grad(i, p, g)
                     work.append((group, param, p, g))
             self._steps += 1
             flush = self.flush_subnormals and self._steps % FLUSH_SUBNORMALS_EVERY == 0
             for group, param, p, g in work:
-                backend = backend_of(p)
-                with backend.guard(p):
+                cpu = p.__class__ is np.ndarray
+                xp = np if cpu else backend_of(p).xp
+                with _ON_THE_CPU if cpu else backend_of(p).guard(p):
                     state = self.state.get(param)
                     if state is None:
-                        state = self.state[param] = self._init_state(backend.xp, p, group)
-                    self._update(backend.xp, p, g, state, group)
+                        state = self.state[param] = self._init_state(xp, p, group)
+                    self._update(xp, p, g, state, group)
                     if flush:
-                        _flush_subnormals(backend.xp, [p, *state.values()])
+                        _flush_subnormals(xp, [p, *state.values()])
                 bump_version(param)  # graphs that saved the old value refuse to backpropagate
         return loss
 

@@ -67,6 +67,17 @@ class Mul(Function):
         ex, ey = self.edges
         return (None if ex is None else g * y), (None if ey is None else g * x)
 
+    def backward_source(
+        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        general: list[str],
+    ) -> list[str]:
+        lines = []  # (a gradient that is not needed, "_", is not computed)
+        for i, (other, out) in enumerate(zip(reversed(args), outs)):
+            if self.edges[i] is not None and out != "_":
+                product = f"{s.fn('multiply')}({g}, {other}, out={into[i]})"
+                lines.append(f"{out} = {g} * {other}" if into[i] == "None" else f"{out} = {product}")
+        return lines
+
 
 class Div(Function):
     """x / y;  d/dx = 1/y, d/dy = -x/y^2."""
