@@ -10,9 +10,10 @@ A replay is one call of that function: no interpretation of entries, no graph, n
 The lines call the same code as eager (each op's ``forward``, each node's ``backward``), in
 the same order, so the numbers are eager's, bit for bit. The ops of a training step's hot
 path (linear layers, ReLU, cross-entropy) write their own lines instead, the array calls of
-their methods (``Function.forward_source``, written with a :class:`Source`): a step of
-ISLR's MNIST network then runs about 5% faster, the Python frames it no longer enters being
-the ones that cost most, after the matrix products have left them out of the caches.
+their methods (``Function.forward_source``, written with a :class:`Source`): the Python
+frames a step no longer enters cost several times their tight-loop time there, the matrix
+products having left the interpreter's code and data out of the caches (the README gives the
+figures).
 
 Memory. A value is dropped (``del v12``) after the last line that reads it, as eager frees
 the graph's buffers on the way. Non-0-d results are written into buffers planned once, at
