@@ -659,6 +659,8 @@ def test_a_step_on_an_accelerator_replays_on_its_device(accelerator, extras):
         results.append((out, [p.cpu().numpy().copy() for p in model.parameters()]))
         if compiled:
             assert len(step.programs) == 1 and "with _on_device():" in step.source
+            # the ops' own lines, with the device's functions
+            assert "= matmul(" in step.source and "ravel_multi_index(" in step.source
     assert results[0][0] == results[1][0]
     assert all(np.array_equal(a, b) for a, b in zip(results[0][1], results[1][1]))
 
