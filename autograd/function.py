@@ -254,7 +254,12 @@ class Function:
         return None
 
     def backward_source(
-        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        self,
+        s: Any,
+        g: str,
+        args: list[str],
+        outs: list[str],
+        into: list[str],
         general: list[str],
     ) -> list[str] | None:
         """Lines setting ``outs`` (``"_"``: not needed) to ``backward(m, g, *args)``, the
@@ -265,7 +270,12 @@ class Function:
         return None
 
     def renewed_source(
-        self, s: Any, operands: list[str], held: list[str], general: list[str], out: str,
+        self,
+        s: Any,
+        operands: list[str],
+        held: list[str],
+        general: list[str],
+        out: str,
         extra: str,
     ) -> list[str] | None:
         """For a node with a ``renewal``: lines that make its constants from the new ``held``

@@ -29,7 +29,6 @@ from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.tensor import bump_version
 
-
 _ON_THE_CPU = contextlib.nullcontext()  # a NumPy array's update: no device context to enter
 
 

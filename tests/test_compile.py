@@ -101,7 +101,6 @@ def test_a_step_of_a_networks_size_replays_its_own_lines_with_eagers_bits(dropou
     assert "Linear_" not in source and "ReLU_" not in source  # no call of their methods
 
 
-
 def test_batch_norm_running_statistics_and_l2_penalty_follow_eager():
     data = batches(5, 16, 6, 3, ag.float64)
     eager, eager_state, _ = train(data, False, "adam", 0.2, ag.float64, 30, True, 1e-3)
@@ -1266,7 +1265,7 @@ def test_class_losses_replayed_for_new_targets_equal_eager(case):
         assert le.tobytes() == lc.tobytes() and ge.tobytes() == gc.tobytes()
     assert "renewed" in step.source and "apply_backward" not in step.source
     # (not the NaN mean of no targets)
-    own_lines = form in ("index", "ignore") and (reduction == "sum" or reduction == "mean" and n)
+    own_lines = form in ("index", "ignore") and (reduction == "sum" or (reduction == "mean" and n))
     assert ("ravel_multi_index" in step.source) == bool(own_lines)
 
 

@@ -68,14 +68,22 @@ class Mul(Function):
         return (None if ex is None else g * y), (None if ey is None else g * x)
 
     def backward_source(
-        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        self,
+        s: Any,
+        g: str,
+        args: list[str],
+        outs: list[str],
+        into: list[str],
         general: list[str],
     ) -> list[str]:
-        lines = []  # (a gradient that is not needed, "_", is not computed)
+        lines = []
         for i, (other, out) in enumerate(zip(reversed(args), outs)):
-            if self.edges[i] is not None and out != "_":
-                product = f"{s.fn('multiply')}({g}, {other}, out={into[i]})"
-                lines.append(f"{out} = {g} * {other}" if into[i] == "None" else f"{out} = {product}")
+            if self.edges[i] is None or out == "_":  # a gradient not needed is not computed
+                continue
+            if into[i] == "None":
+                lines.append(f"{out} = {g} * {other}")
+            else:
+                lines.append(f"{out} = {s.fn('multiply')}({g}, {other}, out={into[i]})")
         return lines
 
 

@@ -184,7 +184,12 @@ class ReLU(Function):
         return [f"{out} = {s.fn('maximum')}({args[0]}, 0, out={into})"]
 
     def backward_source(
-        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        self,
+        s: Any,
+        g: str,
+        args: list[str],
+        outs: list[str],
+        into: list[str],
         general: list[str],
     ) -> list[str]:
         return zero_where_source(s, f"{args[0]} <= 0", g, s.arrays[0], into[0], outs[0])

@@ -74,11 +74,16 @@ class Linear(Function):
 
     def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str]:
         x, w, *b = args
-        lines = [f"{out} = {_matmul_source(s, x, w + '.T', into)}"]
-        return lines + [f"{s.fn('add')}({out}, {b[0]}, out={out})"] if b else lines
+        line = f"{out} = {_matmul_source(s, x, w + '.T', into)}"
+        return [line, f"{s.fn('add')}({out}, {b[0]}, out={out})"] if b else [line]
 
     def backward_source(
-        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        self,
+        s: Any,
+        g: str,
+        args: list[str],
+        outs: list[str],
+        into: list[str],
         general: list[str],
     ) -> list[str] | None:
         if s.arrays[0] is None or s.arrays[0].ndim != 2:
@@ -295,7 +300,12 @@ class CrossEntropy(NLLLoss):
     # replay checks the targets as it makes their flat index (ravel_multi_index), and a
     # target outside [0, C) (ignore_index, or an error) makes the node as eager does.
     def renewed_source(
-        self, s: Any, operands: list[str], held: list[str], general: list[str], out: str,
+        self,
+        s: Any,
+        operands: list[str],
+        held: list[str],
+        general: list[str],
+        out: str,
         extra: str,
     ) -> list[str] | None:
         x = s.arrays[0]
@@ -333,7 +343,12 @@ class CrossEntropy(NLLLoss):
         ]
 
     def backward_source(
-        self, s: Any, g: str, args: list[str], outs: list[str], into: list[str],
+        self,
+        s: Any,
+        g: str,
+        args: list[str],
+        outs: list[str],
+        into: list[str],
         general: list[str],
     ) -> list[str] | None:
         if "flat" not in s.state:
