@@ -243,45 +243,29 @@ class Function:
     # the call of the method costs more than its arrays do: after a large matrix product has
     # left the interpreter's code and data out of the caches, each Python frame of a step
     # costs several times what it costs in a loop of its own. ``s`` is a ``replay.Source``:
-    # the names of the backend's functions (``s.fn("matmul")``), of constants (``s.const``),
-    # of the node (``s.node``) and of locals of the node's own (``s.local``). None (the
-    # default): the replay calls the method.
+    # what the lines read and set (``s.args``, ``s.out`` ...), the names of the backend's
+    # functions (``s.fn("matmul")``), of constants (``s.const``), of the node (``s.node``) and
+    # of locals of the node's own (``s.local``). None (the default): the replay calls the
+    # method, as the lines in ``s.general`` do.
 
-    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str] | None:
-        """Lines setting ``out`` to ``forward(*args)``, written into ``into`` (a planned
+    def forward_source(self, s: Any) -> list[str] | None:
+        """Lines setting ``s.out`` to ``forward(*s.args)``, written into ``s.into`` (a planned
         buffer's expression, or ``"None"``; for ``into_may_be_input`` ops, maybe an operand's
         buffer: the line passes that operand to the call that writes, as forward's does)."""
         return None
 
-    def backward_source(
-        self,
-        s: Any,
-        g: str,
-        args: list[str],
-        outs: list[str],
-        into: list[str],
-        general: list[str],
-    ) -> list[str] | None:
-        """Lines setting ``outs`` (``"_"``: not needed) to ``backward(m, g, *args)``, the
-        gradients written into ``into`` (as ``forward_source``; for
-        ``backward_into_may_be_saved`` ops, maybe a saved array's buffer, checked as if the
-        lines did not pass it to a call); ``s.math`` names ``m``; ``general``: the lines that
-        call backward."""
+    def backward_source(self, s: Any) -> list[str] | None:
+        """Lines setting ``s.outs`` (``"_"``: not needed) to ``backward(m, s.g, *s.args)``
+        (``s.math`` names ``m``), the gradients written into ``s.into`` (as in
+        ``forward_source``; for ``backward_into_may_be_saved`` ops, maybe a saved array's
+        buffer, checked as if the lines did not pass it to a call)."""
         return None
 
-    def renewed_source(
-        self,
-        s: Any,
-        operands: list[str],
-        held: list[str],
-        general: list[str],
-        out: str,
-        extra: str,
-    ) -> list[str] | None:
-        """For a node with a ``renewal``: lines that make its constants from the new ``held``
-        arrays and set ``out`` (and ``extra``, for ``save_extra``) to its forward of
-        ``operands``, falling back to the ``general`` lines (``renewed``, then ``forward``;
-        they set ``s.node``) for values the lines do not cover."""
+    def renewed_source(self, s: Any) -> list[str] | None:
+        """For a node with a ``renewal``: lines that make its constants from the new arrays
+        ``s.held`` and set ``s.out`` (and ``s.extra``, for ``save_extra``) to its forward of
+        ``s.args``, falling back to ``s.general`` (``renewed``, which sets ``s.node``, then
+        ``forward``) for values the lines do not cover."""
         return None
 
     def needs_grad(self, i: int) -> bool:

@@ -228,11 +228,15 @@ def _device(a: Any) -> Any:
 
 class Source:
     """What an op's ``forward_source``, ``backward_source`` or ``renewed_source`` writes its
-    lines with (see ``Function.forward_source``): for one node of the step, the names the
-    replay reads the backend's functions, constants and the node by, locals of its own,
-    and what the lines of its forward told the lines of its backward (``state``)."""
+    lines with (see ``Function.forward_source``), for one line of the step: what the lines
+    read (``args``, and ``g``, ``held``) and set (``out``, ``outs``, ``extra``), the planned
+    buffers (``into``), the lines that call the method (``general``); the names the replay
+    reads the backend's functions, constants and the node by, locals of the node's own, and
+    what the lines of its forward told the lines of its backward (``state``)."""
 
-    def __init__(self, lowering: _Lowering, node: Any, arrays: list[Any], math: str) -> None:
+    def __init__(
+        self, lowering: _Lowering, node: Any, arrays: list[Any], math: str, **line: Any
+    ) -> None:
         self._lowering = lowering
         self.xp = backend_of(next(a for a in arrays if a is not None)).xp
         self.arrays = arrays  # the values it reads, as recorded (None: not an array, unknown)
@@ -240,6 +244,14 @@ class Source:
         self.math = math
         self.state: dict[str, Any] = lowering.state.setdefault(id(node), {})
         self._tag = self.state.setdefault("tag", len(lowering.state))
+        self.args: list[str] = line.get("args", [])
+        self.g: str = line.get("g", "")
+        self.held: list[str] = line.get("held", [])
+        self.out: str = line.get("out", "_")
+        self.outs: list[str] = line.get("outs", [])
+        self.extra: str = line.get("extra", "_")
+        self.into: Any = line.get("into", "None")  # one expression, or one per gradient
+        self.general: list[str] = line.get("general", [])
 
     def fn(self, name: str) -> str:
         """The backend's function ``name`` (``"matmul"``), as the lines call it."""
@@ -365,9 +377,12 @@ class _Lowering:
             self.names[id(fn)] = name
         return name
 
-    def source_for(self, node: Any, refs: Any, math: str | None = None) -> Source | None:
+    def source_for(
+        self, node: Any, refs: Any, math: str | None = None, **line: Any
+    ) -> Source | None:
         """The Source a node's lines are written with (``refs``: what they read, the first
-        array's backend naming the functions), or None where no array's backend is known."""
+        array's backend naming the functions; ``line``: see Source), or None where no
+        array's backend is known."""
         arrays = [
             v.data if kind == "t" else _array(self.objects.get(v)) if kind == "s" else _UNKNOWN
             for kind, v in refs
@@ -376,7 +391,8 @@ class _Lowering:
         if not known:
             return None
         arrays = [a if hasattr(a, "__array_namespace__") else None for a in arrays]
-        return Source(self, node, arrays, math or self.name("M", backend_of(known[0]).math))
+        math = math or self.name("M", backend_of(known[0]).math)
+        return Source(self, node, arrays, math, **line)
 
     @staticmethod
     def targets(outs: tuple[int | None, ...]) -> str:
@@ -525,9 +541,9 @@ class _Lowering:
                         f"v{k} = {self.function(getattr(xp, fn.ufunc))}({operands}, out={into})"
                     ]
                 if into != "None":
-                    s = self.source_for(fn, refs)
                     args = [self.operand(r) for r in refs]
-                    lines = s and fn.forward_source(s, args, f"v{k}", into)
+                    s = self.source_for(fn, refs, args=args, out=f"v{k}", into=into)
+                    lines = s and fn.forward_source(s)
                     return lines or [f"v{k} = {self.method(fn, 'forward')}{operands}, into={into})"]
             call = f"{self.method(fn, 'forward')}{operands})"
             return [f"v{k}, v{ek} = {call}" if ek is not None else f"v{k} = {call}"]
@@ -537,8 +553,7 @@ class _Lowering:
             if node.shapes is not None:  # the rule sums broadcast gradients back
                 rule = self.method(node, "rule")
                 return [f"{self.targets(outs)} = {rule}{m}, {gv}, ({args}{',' if args else ''}))"]
-            s = self.source_for(node, (g, *saved), m)
-            hooked = s is not None and type(node).backward_source is not Function.backward_source
+            hooked = type(node).backward_source is not Function.backward_source
             planned = ["None"] * len(outs)
             if node.writes_into:
                 over = None
@@ -562,9 +577,17 @@ class _Lowering:
                 if self.kind(outs[0]) or (g[0] == "s" and self.kind(g[1])):
                     general.append("del _r")  # a planned buffer (or view) held here stays taken
             if hooked:
-                targets = ["_" if k is None else f"v{k}" for k in outs]
-                operands = [self.operand(r) for r in saved]
-                lines = node.backward_source(s, gv, operands, targets, planned, general)
+                s = self.source_for(
+                    node,
+                    (g, *saved),
+                    m,
+                    g=gv,
+                    args=[self.operand(r) for r in saved],
+                    outs=["_" if k is None else f"v{k}" for k in outs],
+                    into=planned,
+                    general=general,
+                )
+                lines = s and node.backward_source(s)
                 if lines:
                     return lines
             return general
@@ -579,15 +602,16 @@ class _Lowering:
             line = f"r{e[3]} = {self.method(fn, 'renewed')}({operands}), ({held}))"
             self.names[id(fn)] = f"r{e[3]}"  # the node's later lines read the new one
             general = [line, *self.entry(i, ("op", fn, refs[:n], e[3], e[4]), steal)]
-            s = self.source_for(fn, refs)
-            lines = s and fn.renewed_source(
-                s,
-                [self.operand(r) for r in refs[:n]],
-                [self.value(r) for r in refs[n:]],
-                general,
-                f"v{e[3]}",
-                "_" if e[4] is None else f"v{e[4]}",
+            s = self.source_for(
+                fn,
+                refs,
+                args=[self.operand(r) for r in refs[:n]],
+                held=[self.value(r) for r in refs[n:]],
+                general=general,
+                out=f"v{e[3]}",
+                extra="_" if e[4] is None else f"v{e[4]}",
             )
+            lines = s and fn.renewed_source(s)
             return lines or general
         if kind == "rebuild":
             fn, refs, krefs, k, node = e[1], e[2], e[3], e[4], e[5]

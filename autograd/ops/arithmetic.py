@@ -67,17 +67,10 @@ class Mul(Function):
         ex, ey = self.edges
         return (None if ex is None else g * y), (None if ey is None else g * x)
 
-    def backward_source(
-        self,
-        s: Any,
-        g: str,
-        args: list[str],
-        outs: list[str],
-        into: list[str],
-        general: list[str],
-    ) -> list[str]:
+    def backward_source(self, s: Any) -> list[str]:
         lines = []
-        for i, (other, out) in enumerate(zip(reversed(args), outs)):
+        g, into = s.g, s.into
+        for i, (other, out) in enumerate(zip(reversed(s.args), s.outs)):
             if self.edges[i] is None or out == "_":  # a gradient not needed is not computed
                 continue
             if into[i] == "None":

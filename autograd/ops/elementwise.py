@@ -180,19 +180,11 @@ class ReLU(Function):
     def backward(self, m: Any, g: Any, out: Any, into: tuple[Any, ...] = ()) -> Any:
         return m.where(out <= 0, 0, g, *into)  # a select, not g * mask: NaN passes g, inf * 0 is 0
 
-    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str]:
-        return [f"{out} = {s.fn('maximum')}({args[0]}, 0, out={into})"]
+    def forward_source(self, s: Any) -> list[str]:
+        return [f"{s.out} = {s.fn('maximum')}({s.args[0]}, 0, out={s.into})"]
 
-    def backward_source(
-        self,
-        s: Any,
-        g: str,
-        args: list[str],
-        outs: list[str],
-        into: list[str],
-        general: list[str],
-    ) -> list[str]:
-        return zero_where_source(s, f"{args[0]} <= 0", g, s.arrays[0], into[0], outs[0])
+    def backward_source(self, s: Any) -> list[str]:
+        return zero_where_source(s, f"{s.args[0]} <= 0", s.g, s.arrays[0], s.into[0], s.outs[0])
 
 
 class LeakyReLU(Function):

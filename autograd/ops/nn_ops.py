@@ -72,27 +72,19 @@ class Linear(Function):
             return gx, gw
         return gx, gw, (_batch_sum(g, into[2]) if self.needs_grad(2) else None)
 
-    def forward_source(self, s: Any, args: list[str], out: str, into: str) -> list[str]:
-        x, w, *b = args
-        line = f"{out} = {_matmul_source(s, x, w + '.T', into)}"
+    def forward_source(self, s: Any) -> list[str]:
+        (x, w, *b), out = s.args, s.out
+        line = f"{out} = {_matmul_source(s, x, w + '.T', s.into)}"
         return [line, f"{s.fn('add')}({out}, {b[0]}, out={out})"] if b else [line]
 
-    def backward_source(
-        self,
-        s: Any,
-        g: str,
-        args: list[str],
-        outs: list[str],
-        into: list[str],
-        general: list[str],
-    ) -> list[str] | None:
+    def backward_source(self, s: Any) -> list[str] | None:
         if s.arrays[0] is None or s.arrays[0].ndim != 2:
             return None  # batch axes, reshaped by backward
-        x, w = args[:2]
+        (x, w, *b), g, outs, into = s.args, s.g, s.outs, s.into
         lines = [f"{outs[0]} = {_matmul_source(s, g, w, into[0])}"] if self.needs_grad(0) else []
         if self.needs_grad(1):
             lines.append(f"{outs[1]} = {_matmul_source(s, g + '.T', x, into[1])}")
-        if len(args) == 3 and self.needs_grad(2):
+        if b and self.needs_grad(2):
             out = "" if into[2] == "None" else f", out={into[2]}"
             lines.append(f"{outs[2]} = {g}.sum(axis=0{out})")
         return lines
@@ -299,15 +291,7 @@ class CrossEntropy(NLLLoss):
     # class weights, no smoothing, an ignore_index that is no class, a mean or a sum; each
     # replay checks the targets as it makes their flat index (ravel_multi_index), and a
     # target outside [0, C) (ignore_index, or an error) makes the node as eager does.
-    def renewed_source(
-        self,
-        s: Any,
-        operands: list[str],
-        held: list[str],
-        general: list[str],
-        out: str,
-        extra: str,
-    ) -> list[str] | None:
+    def renewed_source(self, s: Any) -> list[str] | None:
         x = s.arrays[0]
         ignore_index, eps = self.recipe[2], self.recipe[3]
         if not (
@@ -328,40 +312,32 @@ class CrossEntropy(NLLLoss):
             return None
         flat = s.state["flat"] = s.local("flat")
         s.state["coef"] = coef = s.const(every.coef)
-        rows, shape = s.const(self.positions[0]), s.const(self.shape)
+        index = f"({s.const(self.positions[0])}, {s.held[0]}), {s.const(self.shape)}"
         return [
             "try:",
-            f"    {flat} = {s.fn('ravel_multi_index')}(({rows}, {held[0]}), {shape}, mode='raise')",
+            f"    {flat} = {s.fn('ravel_multi_index')}({index}, mode='raise')",
             f"    {s.node} = None",
             "except ValueError:",
-            f"    {general[0]}",
+            f"    {s.general[0]}",
             f"if {s.node} is None:",
-            *("    " + line for line in log_softmax_source(s, operands[0], x, 1, extra)),
-            f"    {out} = ({extra}.take({flat}) * {coef}).sum()",
+            *("    " + line for line in log_softmax_source(s, s.args[0], x, 1, s.extra)),
+            f"    {s.out} = ({s.extra}.take({flat}) * {coef}).sum()",
             "else:",
-            *("    " + line for line in general[1:]),
+            *("    " + line for line in s.general[1:]),
         ]
 
-    def backward_source(
-        self,
-        s: Any,
-        g: str,
-        args: list[str],
-        outs: list[str],
-        into: list[str],
-        general: list[str],
-    ) -> list[str] | None:
+    def backward_source(self, s: Any) -> list[str] | None:
         if "flat" not in s.state:
             return None
-        p, coef = outs[0], s.state["coef"]  # backward's steps, on p = exp(log p)
+        p, coef = s.outs[0], s.state["coef"]  # backward's steps, on p = exp(log p)
         return [
             f"if {s.node} is None:",
-            f"    {p} = {s.fn('exp')}({args[1]})",
+            f"    {p} = {s.fn('exp')}({s.args[1]})",
             f"    {p} *= {coef}",
             f"    {p}.reshape(-1)[{s.state['flat']}] -= {coef}",
-            f"    {p} *= -{g}",
+            f"    {p} *= -{s.g}",
             "else:",
-            *("    " + line for line in general),
+            *("    " + line for line in s.general),
         ]
 
 
