@@ -156,7 +156,9 @@ class _Guard:
             kind = f"{var}.__class__ is not ndarray"
         else:
             kind = f"_device({var}) != {self.name('DEV', device)}"
-        return f"{kind} or {var}.shape != {shape!r} or {var}.dtype != {self.name('DT', dtype)}"
+        dt = self.name("DT", dtype)  # the same dtype object, else compared (NumPy's == is slow)
+        dtype_test = f"({var}.dtype is not {dt} and {var}.dtype != {dt})"
+        return f"{kind} or {var}.shape != {shape!r} or {dtype_test}"
 
     def source(self) -> tuple[str, dict[str, Any]]:
         parts, enabled = self.program.key

@@ -203,7 +203,7 @@ class Optimizer:
                         p.__class__ is np.ndarray
                         and g.__class__ is np.ndarray
                         and g.shape == p.shape
-                        and g.dtype == p.dtype
+                        and (g.dtype is p.dtype or g.dtype == p.dtype)
                     ):
                         p = writable_data(param)
                         self._check_grad(i, p, g)
