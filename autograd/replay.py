@@ -190,7 +190,8 @@ class _Guard:
             params = list(m._parameters.items())
             lines.append(f"    p = {mod}._parameters")
             tests = [f"len(p) != {len(params)}"] + [
-                f"p.get({k!r}) is not {self.name('P', v)}" for k, v in params
+                f"p[{k!r}] is not {self.name('P', v)}"
+                for k, v in params  # KeyError: False
             ]
             lines += [f"    if {' or '.join(tests)}:", "        return False"]
         for t, sig in self.program.outside:
@@ -207,6 +208,9 @@ class _Guard:
             read = f"{place}.get({name!r})" if isinstance(where, dict) else f"_named({place})"
             lines += [f"    if {read} is not {now}:", "        return False"]
         lines.append("    return True")
+        # one try for the modules' parameters read by name (p[k]: no bound method per read)
+        body = ["    " + line for line in lines[1:]]
+        lines = [lines[0], "    try:", *body, "    except KeyError:", "        return False"]
         return "\n".join(lines) + "\n", self.ns
 
 
