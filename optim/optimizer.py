@@ -14,7 +14,6 @@ that a step allocates no new arrays once the first step has made the state.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -24,12 +23,10 @@ from typing import Any
 import numpy as np
 
 from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, no_grad
-from autograd.backend import Backend, backend_of, transfer
+from autograd.backend import NUMPY, Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.tensor import bump_version
-
-_ON_THE_CPU = contextlib.nullcontext()  # a NumPy array's update: no device context to enter
 
 
 class _Required:
@@ -211,15 +208,14 @@ class Optimizer:
             self._steps += 1
             flush = self.flush_subnormals and self._steps % FLUSH_SUBNORMALS_EVERY == 0
             for group, param, p, g in work:
-                cpu = p.__class__ is np.ndarray
-                xp = np if cpu else backend_of(p).xp
-                with _ON_THE_CPU if cpu else backend_of(p).guard(p):
+                backend = NUMPY if p.__class__ is np.ndarray else backend_of(p)
+                with backend.guard(p):
                     state = self.state.get(param)
                     if state is None:
-                        state = self.state[param] = self._init_state(xp, p, group)
-                    self._update(xp, p, g, state, group)
+                        state = self.state[param] = self._init_state(backend.xp, p, group)
+                    self._update(backend.xp, p, g, state, group)
                     if flush:
-                        _flush_subnormals(xp, [p, *state.values()])
+                        _flush_subnormals(backend.xp, [p, *state.values()])
                 bump_version(param)  # graphs that saved the old value refuse to backpropagate
         return loss
 
