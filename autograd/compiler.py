@@ -311,10 +311,11 @@ def reading(what: str) -> None:
     )
 
 
-def unrecordable(what: str, why: str) -> None:
-    """Raise the CompileError for ``what``, called inside a compiled function while it
-    records, that a replay cannot follow: ``why``, then how to restructure."""
-    raise CompileError(f"compile: {what} inside a compiled function, at {_user_line()}: {why}")
+def refuse_when_recording(what: str, why: str) -> None:
+    """While a compiled function records, raise the CompileError for ``what``, which a replay
+    cannot follow: ``why``, then how to restructure; nothing otherwise."""
+    if _mode.tape is not None:
+        raise CompileError(f"compile: {what} inside a compiled function, at {_user_line()}: {why}")
 
 
 def _when_recording(record: Callable[..., Any]) -> Callable[[F], F]:

@@ -189,10 +189,8 @@ class _Guard:
             lines += [f"    if {mod}.training is not {bool(training)}:", "        return False"]
             params = list(m._parameters.items())
             lines.append(f"    p = {mod}._parameters")
-            tests = [f"len(p) != {len(params)}"] + [
-                f"p[{k!r}] is not {self.name('P', v)}"
-                for k, v in params  # KeyError: False
-            ]
+            tests = [f"len(p) != {len(params)}"]  # a missing p[k]: KeyError, read as False
+            tests += [f"p[{k!r}] is not {self.name('P', v)}" for k, v in params]
             lines += [f"    if {' or '.join(tests)}:", "        return False"]
         for t, sig in self.program.outside:
             name = self.name("T", t)
@@ -537,7 +535,8 @@ class _Lowering:
         kind = e[0]
         if kind == "op":
             fn, refs, k, ek = e[1], e[2], e[3], e[4]
-            operands = ", ".join(map(self.operand, refs))
+            args = [self.operand(r) for r in refs]
+            operands = ", ".join(args)
             if ek is None and (fn.ufunc or fn.writes_into):
                 over = self.over_operand(i, k, refs) if fn.ufunc or fn.into_may_be_input else None
                 into = over or self.into(k)
@@ -547,7 +546,6 @@ class _Lowering:
                         f"v{k} = {self.function(getattr(xp, fn.ufunc))}({operands}, out={into})"
                     ]
                 if into != "None":
-                    args = [self.operand(r) for r in refs]
                     s = self.source_for(fn, refs, args=args, out=f"v{k}", into=into)
                     lines = s and fn.forward_source(s)
                     return lines or [f"v{k} = {self.method(fn, 'forward')}{operands}, into={into})"]
@@ -555,7 +553,8 @@ class _Lowering:
             return [f"v{k}, v{ek} = {call}" if ek is not None else f"v{k} = {call}"]
         if kind == "grad":
             node, g, saved, outs = e[1], e[2], e[3], e[4]
-            m, gv, args = self.math(g), self.value(g), ", ".join(map(self.operand, saved))
+            m, gv, operands = self.math(g), self.value(g), [self.operand(r) for r in saved]
+            args = ", ".join(operands)
             if node.shapes is not None:  # the rule sums broadcast gradients back
                 rule = self.method(node, "rule")
                 return [f"{self.targets(outs)} = {rule}{m}, {gv}, ({args}{',' if args else ''}))"]
@@ -588,7 +587,7 @@ class _Lowering:
                     (g, *saved),
                     m,
                     g=gv,
-                    args=[self.operand(r) for r in saved],
+                    args=operands,
                     outs=["_" if k is None else f"v{k}" for k in outs],
                     into=planned,
                     general=general,
@@ -603,16 +602,17 @@ class _Lowering:
             return [f"{self.targets(outs)} = {call}"]
         if kind == "renew":
             fn, refs, n = e[1], e[2], e[6]
-            operands = "".join(f"{self.operand(r)}, " for r in refs[:n])
-            held = "".join(f"{self.value(r)}, " for r in refs[n:])
-            line = f"r{e[3]} = {self.method(fn, 'renewed')}({operands}), ({held}))"
+            operands = [self.operand(r) for r in refs[:n]]
+            held = [self.value(r) for r in refs[n:]]
+            listed = "".join(f"{x}, " for x in operands), "".join(f"{x}, " for x in held)
+            line = f"r{e[3]} = {self.method(fn, 'renewed')}({listed[0]}), ({listed[1]}))"
             self.names[id(fn)] = f"r{e[3]}"  # the node's later lines read the new one
             general = [line, *self.entry(i, ("op", fn, refs[:n], e[3], e[4]), steal)]
             s = self.source_for(
                 fn,
                 refs,
-                args=[self.operand(r) for r in refs[:n]],
-                held=[self.value(r) for r in refs[n:]],
+                args=operands,
+                held=held,
                 general=general,
                 out=f"v{e[3]}",
                 extra="_" if e[4] is None else f"v{e[4]}",

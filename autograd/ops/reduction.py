@@ -15,11 +15,10 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..backend import backend_of, device_guard
-from ..compiler import recorded, unrecordable
+from ..compiler import recorded, refuse_when_recording
 from ..conversion import alias, dim_args
 from ..errors import ShapeError
 from ..function import Function
-from ..grad_mode import _mode
 from ..operands import as_tensor, cast_constant
 from ..tensor import Tensor, _make
 from ..text import axis_text
@@ -602,12 +601,11 @@ def histogram(
     total and the bin widths, so the histogram integrates to 1.
     """
     weight = alias("histogram", "weight", weight, "weights", weights)
-    if _mode.tape is not None:
-        unrecordable(
-            "histogram",
-            "it is not recorded (a replay would return the recording's counts); return the "
-            "tensor and take its histogram outside",
-        )
+    refuse_when_recording(
+        "histogram",
+        "it is not recorded (a replay would return the recording's counts); return the "
+        "tensor and take its histogram outside",
+    )
     x = as_tensor(x)
     dtype = x.dtype if dtypes.is_floating(x.dtype) else dtypes.get_default_dtype()
     if isinstance(bins, Tensor):

@@ -21,11 +21,10 @@ from ..backend import (
     is_array,
     transfer,
 )
-from ..compiler import rebuilt, unrecordable
+from ..compiler import rebuilt, refuse_when_recording
 from ..conversion import alias
 from ..errors import ShapeError
 from ..function import Function
-from ..grad_mode import _mode
 from ..operands import as_tensor, as_tensors, cast_constant
 from ..tensor import Tensor
 from ..text import axis_text, index_text, shape_text
@@ -420,8 +419,8 @@ def _index_part(op: str, p: Any, like: Tensor) -> Any:
     if isinstance(p, Tensor):
         a = p.data
         check_same_device(op, (like.data, a))
-        if a.dtype.kind == "b" and _mode.tape is not None:
-            unrecordable(
+        if a.dtype.kind == "b":
+            refuse_when_recording(
                 f"{op} with a boolean mask tensor",
                 "the result's shape depends on how many values the mask keeps, so a replay "
                 "cannot follow it. Keep the shape (autograd.where(mask, x, 0), or x times the "
