@@ -1052,6 +1052,25 @@ def test_gradients_and_outputs_the_caller_keeps_are_not_overwritten():
     assert kept_loss.item() == loss_value
 
 
+@pytest.mark.parametrize("take", ["slice", "transpose", "reshape", "array view"])
+def test_a_view_the_caller_keeps_of_a_gradient_is_not_overwritten(take):
+    """Planned CPU buffers are views of an aligned byte array, so a view of one holds that
+    array, not the buffer: kept with nothing else, it must still keep the next replay off."""
+    _, _, step, model, data = sgd_by_hand(True, steps=4)
+    weight = model.layers[0].weight
+    view = {
+        "slice": lambda a: a[1:],
+        "transpose": lambda a: a.T,
+        "reshape": lambda a: a.reshape(-1),
+        "array view": lambda a: a.view(),
+    }[take](weight.grad.data)
+    kept = view.copy()
+    model.zero_grad()  # the gradient tensor goes: only the view holds its memory
+    step(*data[0])
+    assert np.array_equal(view, kept)
+    assert not np.shares_memory(weight.grad.data, view)
+
+
 def test_a_replayed_step_allocates_nearly_nothing():
     """tracemalloc sees NumPy's array allocations: an eager step allocates its activations
     and gradients afresh; a replay writes them into the buffers planned once."""
