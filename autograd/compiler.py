@@ -59,6 +59,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .anomaly import _anomaly
 from .backend import backend_of
 from .errors import CompileError
 from .grad_mode import _mode
@@ -98,6 +99,8 @@ class _Tape:
         self.modules: dict[int, tuple[Any, bool]] = {}
         self.totals: dict[Any, tuple[str, Any]] = {}  # engine node -> its gradient so far
         self.pending: list[tuple[Tensor, int]] = []  # leaves whose new grad has a slot
+        self.accumulating: Tensor | None = None  # the grad backward is about to add into
+        self.optimizers: dict[int, Any] = {}
 
     # -------------------------------------------------------------- references
     def new_slot(self, obj: Any) -> int:
@@ -161,6 +164,7 @@ class _Tape:
             arg = self.slot_of.get(id(node))  # an argument that requires grad: its slot
             self.program.append(("leaf", node if arg is None else ("s", arg), gref, k))
             self.pending.append((node, k))
+            self.accumulating = node._grad
             return
         if node.hooks:
             raise CompileError(f"compile: hooks on graph nodes cannot be recorded ({_user_line()})")
@@ -193,6 +197,8 @@ class _Tape:
                     f"function argument cannot be replayed ({_user_line()})"
                 )
         self.program.append(("call", method, obj, args, kwargs))
+        if hasattr(obj, "param_groups"):  # an optimizer: the replay guards its parameters
+            self.optimizer(obj)
         return self._suspended(method, obj, *args, **kwargs)
 
     def source(self, fn: Callable[..., Tensor], args: tuple, kwargs: dict) -> Tensor:
@@ -265,9 +271,10 @@ class _Tape:
         self.program.append(("write", self.ref(target), self.ref(value)))
 
     def bumped(self, t: Tensor) -> None:
+        if t is self.accumulating:  # backward adding into a leaf's existing grad: once
+            self.accumulating = None
+            return  # (its "leaf" entry does it; a write into that grad after is the user's)
         last = self.program[-1] if self.program else None
-        if last is not None and last[0] == "leaf" and self._leaf(last[1])._grad is t:
-            return  # backward adding into a leaf's existing grad: its "leaf" entry does it
         if last is None or last[0] != "write" or not _same(last[1], self.ref(t)):
             raise CompileError(
                 f"compile: this in-place change cannot be recorded ({_user_line()}); use the "
@@ -280,6 +287,10 @@ class _Tape:
 
     def module(self, m: Any) -> None:
         self.modules.setdefault(id(m), (m, m.training))
+
+    def optimizer(self, opt: Any) -> None:
+        """``opt`` ran in the step (``step``, or ``zero_grad``, recorded per parameter)."""
+        self.optimizers.setdefault(id(opt), opt)
 
     def _suspended(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         _mode.tape = None
@@ -420,14 +431,27 @@ def _entry_key(e: tuple[Any, ...]) -> Any:
 
 
 def _held(fn: Any) -> tuple[Any, ...]:
-    """The arrays an op keeps as attributes, as bytes: two recordings must agree on them."""
+    """What an op keeps as attributes of its own class (clamp's bounds, an axis, class
+    targets): arrays as bytes, numbers by their exact repr. Two recordings must agree on
+    them (``constants()``, a label, rounds its numbers)."""
+    from .function import Function  # (function imports this module)
+
     out = []
     for cls in type(fn).__mro__:
-        for name in cls.__dict__.get("__slots__", ()):
-            v = getattr(fn, name, None)
-            if isinstance(v, np.ndarray) or hasattr(v, "__cuda_array_interface__"):
-                out.append((name, _describe(("c", v))))
+        if cls is Function:
+            break
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            out.append((name, _slot_key(getattr(fn, name, None))))
     return tuple(out)
+
+
+def _slot_key(v: Any) -> Any:
+    if isinstance(v, (np.ndarray, np.generic)) or hasattr(v, "__cuda_array_interface__"):
+        return _describe(("c", v))
+    if isinstance(v, (tuple, list)):
+        return (type(v).__name__, tuple(map(_slot_key, v)))
+    return (type(v).__name__, repr(v))
 
 
 def _argument_key(x: Any) -> Any:
@@ -579,6 +603,8 @@ class CompiledFunction:
         last = self.last
         if last is not None and last.fits(args):  # the common case: one generated check
             return last.run(args)
+        if _anomaly.enabled:  # every op checked as it runs: eagerly (fits says False here)
+            return self.fn(*args)
         key = self._key(args)
         program = self.programs.get(key)
         if program is not None:
@@ -659,6 +685,7 @@ class CompiledFunction:
                 list(tape.modules.values()),
                 key,
                 names,
+                list(tape.optimizers.values()),
             )
             tape.keep, tape.objects = [], {}
         return result

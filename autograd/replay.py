@@ -37,11 +37,13 @@ from __future__ import annotations
 import builtins
 import functools
 import gc
+import math
 from sys import getrefcount
 from typing import Any
 
 import numpy as np
 
+from .anomaly import _anomaly
 from .backend import backend_of
 from .errors import CompileError
 from .function import Function
@@ -73,14 +75,14 @@ class Program:
         modules: list[tuple[Any, bool]],
         key: Any,
         names: list[tuple[str, Any, Any]],
+        optimizers: list[Any] = (),
     ) -> None:
         self.program = program
+        self.optimizers = [(o, _groups(o)) for o in optimizers]
         self.names = names
         self.args = args
         self.outputs = outputs
-        self.modules = [
-            (m, training, tuple(map(id, m._parameters.values()))) for m, training in modules
-        ]
+        self.modules = [(m, training, _module_state(m)) for m, training in modules]
         outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
         self.outside = [(t, signature(t)) for t in outside.values()]
         self.key = key
@@ -92,11 +94,16 @@ class Program:
 
     def stale(self) -> str | None:
         """Why the recording no longer fits (a module's mode or parameters changed), or None."""
-        for m, training, params in self.modules:
+        for m, training, state in self.modules:
             if m.training != training:
                 return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
-            if tuple(map(id, m._parameters.values())) != params:
-                return f"the parameters of {type(m).__name__} were replaced"
+            now = _module_state(m)
+            for what, a, b in zip(_MODULE_STATE, now, state):
+                if a != b:
+                    return f"the {what} of {type(m).__name__} changed"
+        for o, groups in self.optimizers:
+            if _groups(o) != groups:
+                return f"the parameters of {type(o).__name__} changed"
         for t, sig in self.outside:
             if signature(t) != sig:
                 return "a parameter's shape, dtype, device or requires_grad changed"
@@ -140,6 +147,7 @@ class _Guard:
         self.program = program
         self.ns: dict[str, Any] = {
             "_mode": _mode,
+            "_anomaly": _anomaly,
             "Tensor": Tensor,
             "ndarray": np.ndarray,
             "_device": _device,
@@ -151,22 +159,30 @@ class _Guard:
         self.ns[n] = obj
         return n
 
+    def literal(self, v: Any) -> str:
+        """How the guard reads setting ``v``: as a literal where its repr is one."""
+        if type(v) in (bool, int, str, type(None)) or (type(v) is float and math.isfinite(v)):
+            return repr(v)
+        return self.name("V", v)
+
     def array(self, var: str, sig: tuple[Any, ...]) -> str:
         """The test that ``var`` (an array) does not have the signature's array part."""
-        shape, dtype, device, _ = sig
+        shape, dtype, device, _, strides = sig
         if device is None:
             kind = f"{var}.__class__ is not ndarray"
         else:
             kind = f"_device({var}) != {self.name('DEV', device)}"
         dt = self.name("DT", dtype)  # the same dtype object, else compared (NumPy's == is slow)
         dtype_test = f"({var}.dtype is not {dt} and {var}.dtype != {dt})"
-        return f"{kind} or {var}.shape != {shape!r} or {dtype_test}"
+        # the strides too: the layout of eager's results, and so the order a sum adds in
+        return f"{kind} or {var}.shape != {shape!r} or {var}.strides != {strides!r} or {dtype_test}"
 
     def source(self) -> tuple[str, dict[str, Any]]:
         parts, enabled = self.program.key
         lines = [
             "def fits(args):",
-            f"    if len(args) != {len(parts)} or _mode.enabled is not {bool(enabled)}:",
+            f"    if len(args) != {len(parts)} or _mode.enabled is not {bool(enabled)} or "
+            "_anomaly.enabled:",
             "        return False",
         ]
         for i, part in enumerate(parts):
@@ -188,11 +204,28 @@ class _Guard:
                 ]
         for m, training, _ in self.program.modules:
             mod = self.name("M", m)
-            lines += [f"    if {mod}.training is not {bool(training)}:", "        return False"]
-            params = list(m._parameters.items())
-            lines.append(f"    p = {mod}._parameters")
-            tests = [f"len(p) != {len(params)}"]  # a missing p[k]: KeyError, read as False
-            tests += [f"p[{k!r}] is not {self.name('P', v)}" for k, v in params]
+            tests = [f"{mod}.training is not {bool(training)}"]
+            tests += [f"{mod}.{k} != {self.literal(v)}" for k, v in _settings(m)]
+            registries = ("_parameters", "_buffers", "_modules")
+            tests += [f"{mod}.{r}" for r in registries if not getattr(m, r)]  # still empty
+            lines += [f"    if {' or '.join(tests)}:", "        return False"]
+            for registry in registries:
+                held = list(getattr(m, registry).items())
+                if not held:
+                    continue
+                lines.append(f"    p = {mod}.{registry}")
+                tests = [f"len(p) != {len(held)}"]  # a missing p[k]: KeyError, read as False
+                tests += [f"p[{k!r}] is not {self.name('P', v)}" for k, v in held]
+                lines += [f"    if {' or '.join(tests)}:", "        return False"]
+        for o, _ in self.program.optimizers:  # its step reads the groups as they are then
+            lines += [f"    g = {self.name('O', o)}.param_groups"]
+            tests = [f"len(g) != {len(o.param_groups)}"]
+            for i, group in enumerate(o.param_groups):
+                tests.append(f"len(g[{i}]['params']) != {len(group['params'])}")
+                tests += [
+                    f"g[{i}]['params'][{j}] is not {self.name('P', t)}"
+                    for j, t in enumerate(group["params"])
+                ]
             lines += [f"    if {' or '.join(tests)}:", "        return False"]
         for t, sig in self.program.outside:
             name = self.name("T", t)
@@ -215,6 +248,31 @@ class _Guard:
 
 
 _UNBOUND = object()
+_MODULE_STATE = ("parameters", "buffers", "submodules", "settings")
+_SETTING_TYPES = (bool, int, float, str, type(None))
+
+
+def _groups(opt: Any) -> tuple[tuple[int, ...], ...]:
+    """Which parameters an optimizer holds, group by group (by identity)."""
+    return tuple(tuple(map(id, g["params"])) for g in opt.param_groups)
+
+
+def _module_state(m: Any) -> tuple[Any, ...]:
+    """What a replay keeps of module ``m`` besides its mode: which parameters, buffers and
+    submodules it holds (by identity) and its settings (``_settings``)."""
+    held = (m._parameters, m._buffers, m._modules)
+    return (*(tuple((k, id(v)) for k, v in r.items()) for r in held), _settings(m))
+
+
+def _settings(m: Any) -> tuple[tuple[str, Any], ...]:
+    """A module's public attributes that hold a Python number, string or None (Dropout's
+    ``p``, BatchNorm's ``momentum`` and ``eps``): its forward reads them, so a recording
+    holds their values."""
+    return tuple(
+        (k, v)
+        for k, v in vars(m).items()
+        if not k.startswith("_") and k != "training" and type(v) in _SETTING_TYPES
+    )
 
 
 def _named(where: Any, name: str = "") -> Any:
@@ -413,15 +471,19 @@ class _Lowering:
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
         self.last = last
-        steal = {
+        steal = {  # as eager's engine: kept as it is unless read elsewhere or a view
             i
             for i, e in enumerate(p.program)
-            if e[0] == "leaf" and e[2][0] == "s" and self.uses[e[2][1]] == 1
+            if e[0] == "leaf"
+            and e[2][0] == "s"
+            and self.uses[e[2][1]] == 1
+            and getattr(_array(self.objects.get(e[2][1])), "base", None) is None
         }
         # values whose array may outlive the line that last reads them: returned, kept as a
         # leaf's gradient, held by a node that a rebuilt op made; their buffers are not
         # handed to later values of the same replay
-        self.exclusive = set(_output_slots(p.outputs))
+        self.outputs = set(_output_slots(p.outputs))
+        self.exclusive = set(self.outputs)
         for i, e in enumerate(p.program):
             called = e[0] == "func" and not hasattr(e[1], "array_form")
             if (e[0] == "leaf" and i in steal) or called or e[0] in ("rebuild", "setgrad"):
@@ -485,7 +547,7 @@ class _Lowering:
         a = None if k is None else _array(self.objects.get(k))
         if a is None or a is _UNKNOWN or not hasattr(a, "__array_namespace__") or not a.ndim:
             return None
-        return (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")))
+        return (type(a), a.shape, a.dtype.str, str(getattr(a, "device", "")), _layout(a))
 
     def into(self, k: int | None) -> str:
         """Where value ``k`` is written: a planned buffer, ``_take(BUFFERS, j)`` (its check
@@ -712,8 +774,8 @@ class _Lowering:
         if e[0] != "op" or not e[1].ufunc or then is None or then[0] != "write":
             return None
         k, target = e[3], then[1]
-        if then[2] != ("s", k) or target[0] != "t" or self.uses[k] != 1:
-            return None
+        if then[2] != ("s", k) or target[0] != "t" or self.uses[k] != 1 or k in self.outputs:
+            return None  # (a returned result must exist: not fused into the write)
         result, data = _array(self.objects.get(k)), target[1].data
         if result is _UNKNOWN or not hasattr(data, "__array_namespace__"):
             return None
@@ -769,15 +831,29 @@ def _scalar(a: Any) -> Any:
 
 
 def _planned_like(a: Any) -> Any:
-    """An empty C-ordered array of ``a``'s shape, dtype and device for a planned buffer. On
-    the CPU it starts on a cache line (``ALIGN`` bytes; NumPy's allocator promises 16): as a
-    view of a byte array, so that a view anyone takes of it holds that byte array (its
-    ``base``), which ``_take`` counts too. CuPy's pool already aligns to 256 bytes."""
+    """An empty array of ``a``'s shape, dtype, device and memory layout (``_layout``: eager's
+    result was laid out so, and a reduction over it adds in memory order) for a planned
+    buffer. On the CPU it starts on a cache line (``ALIGN`` bytes; NumPy's allocator promises
+    16): as a view of a byte array, so that a view anyone takes of it holds that byte array
+    (its ``base``), which ``_take`` counts too. CuPy's pool already aligns to 256 bytes."""
     if a.__class__ is not np.ndarray or a.dtype.hasobject:
-        return backend_of(a).xp.empty_like(a, order="C")
-    raw = np.empty(a.nbytes + ALIGN, np.uint8)
+        return backend_of(a).xp.empty_like(a, order="K")
+    order = _layout(a)
+    nbytes = a.size * a.itemsize
+    raw = np.empty(nbytes + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
-    return raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    buffer = raw[start : start + nbytes].view(a.dtype).reshape([a.shape[i] for i in order])
+    return buffer if order == tuple(range(a.ndim)) else buffer.transpose(np.argsort(order))
+
+
+def _layout(a: Any) -> tuple[int, ...]:
+    """The axes of ``a`` from the one its memory steps over most to the least (C order:
+    0, 1, ...; Fortran order: ..., 1, 0): the order NumPy lays a new result out in
+    (``order="K"``). Axes of length 1 stay in place."""
+    steps = [abs(st) if n > 1 else None for st, n in zip(a.strides, a.shape)]
+    moved = sorted((i for i, st in enumerate(steps) if st is not None), key=lambda i: -steps[i])
+    it = iter(moved)
+    return tuple(i if st is None else next(it) for i, st in enumerate(steps))
 
 
 ALIGN = 64  # bytes: a cache line. Where NumPy's buffers fell moved a step's time by ~0.5-1%
@@ -936,7 +1012,8 @@ def signature(t: Tensor) -> tuple[Any, ...]:
     """What a guard compares of a tensor: shape, dtype, device (None for a NumPy array, which
     is on the CPU) and requires_grad."""
     d = t.data
-    return (d.shape, d.dtype, None if d.__class__ is np.ndarray else _device(d), t._requires_grad)
+    device = None if d.__class__ is np.ndarray else _device(d)
+    return (d.shape, d.dtype, device, t._requires_grad, d.strides)
 
 
 def rebuild(spec: Any, values: dict[int, Any]) -> Any:

@@ -492,7 +492,11 @@ class Tensor:
                 raise ShapeError(
                     f"fill_: only supports a 0-dimensional value tensor, got shape {value.shape}"
                 )
+            if _mode.tape is not None:  # a step's value: written as copy_ writes it
+                return self.copy_(value)
             value = value.item()
+        if _mode.tape is not None:
+            _mode.tape.write(self, value)
         data = writable_data(self)
         with device_guard(data):
             data.fill(value)
@@ -514,6 +518,11 @@ class Tensor:
         if out is not None:
             if any(isinstance(o, Tensor) for o in out):
                 return NotImplemented
+            ag.compiler.refuse_when_recording(
+                f"{ufunc.__name__} into a raw array (p.data -= ...)",
+                "a replay sees only tensor ops, so the write would be lost; write it as a "
+                "tensor op under no_grad (with autograd.no_grad(): p -= lr * p.grad)",
+            )
             return ufunc(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
         op = _UFUNC_OPS.get(ufunc)
         if op is None or kwargs or len(inputs) != 2:

@@ -76,11 +76,11 @@ class Module:
                 f"super().__init__() first in {type(self).__name__}.__init__"
             )
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)  # a replaced one keeps its place
             self._parameters[name] = value
             self._adopt_tensor(name, value)
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
             self._adopt_module(name, value)
         elif name in self._parameters:
@@ -111,9 +111,12 @@ class Module:
         self._forget(name)
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
+        """Drop ``name`` from the registries (but ``keep``, where it is assigned again and
+        keeps its place in the order, as in PyTorch)."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent.discard(name)
         self._named.discard(name)
 
@@ -121,7 +124,7 @@ class Module:
         """Add ``param`` (or None, a declared but absent parameter) as ``self.<name>``."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
         self._adopt_tensor(name, param)
         object.__setattr__(self, name, param)
@@ -131,7 +134,7 @@ class Module:
         moved by ``to`` and, when ``persistent``, part of ``state_dict``."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)

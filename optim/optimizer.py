@@ -26,6 +26,7 @@ from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, n
 from autograd.backend import NUMPY, Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
+from autograd.grad_mode import _mode
 from autograd.tensor import bump_version
 
 
@@ -159,6 +160,8 @@ class Optimizer:
         """Forget the gradients: ``grad = None`` (the default; frees their memory and lets the
         next backward write fresh ones), or fill them with zeros in place."""
         if set_to_none:  # a compiled step records one assignment per parameter
+            if _mode.tape is not None:  # and guards on this optimizer's parameters
+                _mode.tape.optimizer(self)
             for group in self.param_groups:
                 for p in group["params"]:
                     p.grad = None

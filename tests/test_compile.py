@@ -323,6 +323,10 @@ GUARD_CHANGES = [
     "param_requires_grad",
     "param_shape",
     "param_dtype",
+    "layout",
+    "param_layout",
+    "submodule",
+    "setting",
 ]
 
 
@@ -377,6 +381,18 @@ def test_the_generated_guard_agrees_with_the_full_path(changes):
         elif change == "param_dtype":
             w = first.weight
             w.data = w.data.astype(np.float64 if w.dtype == ag.float32 else np.float32)
+        elif change == "layout":
+            flip = np.ascontiguousarray if x.data.flags.f_contiguous else np.asfortranarray
+            x = ag.tensor(flip(x.data), requires_grad=x.requires_grad)
+        elif change == "param_layout":
+            w = first.weight
+            flip = np.ascontiguousarray if w.data.flags.f_contiguous else np.asfortranarray
+            w.data = flip(w.data)
+        elif change == "submodule":
+            relu = isinstance(model.layers[1], nn.ReLU)
+            setattr(model.layers, "1", nn.Tanh() if relu else nn.ReLU())
+        elif change == "setting":
+            first.in_features = 7 if first.in_features == 6 else 6
         with ag.set_grad_enabled(grad_on):
             fast = program.fits((x, y, scale))
             full = step._key((x, y, scale)) == program.key and program.stale() is None
@@ -1478,3 +1494,290 @@ def test_relu_and_dropouts_scaling_write_over_the_arrays_they_consume():
     for rule in ("= maximum(", ".where("):  # ReLU's forward and backward, as their lines
         assert "_over(BUFFERS" in next(line for line in source.splitlines() if rule in line)
     assert source.count("_over(") == 3
+
+
+@pytest.mark.parametrize("op", ["clamp", "leaky_relu", "mul"])
+def test_a_constant_that_changes_by_less_than_a_labels_rounding_is_refused(op):
+    """Two recordings compare an op's constants exactly (the label rounds to 4 digits)."""
+    bound = [1.0]
+    w = ag.tensor([0.5, 1.0, 2.0], dtype=ag.float64, requires_grad=True)
+
+    def step(x):
+        bound[0] += 1e-6  # annealed on an object: not an argument, not a name
+        y = x * w
+        if op == "clamp":
+            y = y.clamp(max=bound[0])
+        elif op == "leaky_relu":
+            y = F.leaky_relu(y - 3.0, bound[0] * 0.01)
+        else:
+            y = y * bound[0]
+        return y.sum()
+
+    compiled = ag.compile(step)
+    x = ag.tensor([1.0, 1.0, 1.0], dtype=ag.float64)
+    compiled(x)
+    with pytest.raises(ag.CompileError, match="differ at entry"):
+        compiled(x)
+
+
+def test_a_result_written_into_an_outside_tensor_and_returned_replays():
+    kept = ag.zeros(3, dtype=ag.float64)
+
+    def step(x):
+        y = x * 2.0
+        kept.copy_(y)  # the write the lowering would fuse with the op
+        return y
+
+    compiled = ag.compile(step)
+    for i in range(5):
+        x = ag.tensor(np.full(3, float(i)))
+        assert np.array_equal(compiled(x).data, np.full(3, 2.0 * i))
+        assert np.array_equal(kept.data, np.full(3, 2.0 * i))
+
+
+def test_detect_anomaly_checks_every_op_of_a_compiled_step():
+    w = ag.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = (x * w).log().sum()
+        loss.backward()
+        return loss
+
+    compiled = ag.compile(step)
+    for v in (1.0, 2.0, 3.0):  # recorded, then replayed
+        compiled(ag.tensor(np.full(3, v)))
+    with ag.detect_anomaly(), np.errstate(invalid="ignore"):
+        assert (
+            compiled(ag.tensor(np.full(3, 4.0))).item() == step(ag.tensor(np.full(3, 4.0))).item()
+        )
+        with pytest.raises(ag.AnomalyError, match="log: produced NaN"):
+            compiled(ag.tensor(np.full(3, -1.0)))
+    (program,) = compiled.programs.values()  # anomaly mode ran eagerly: no recording
+    assert not compiled.first and compiled.recordings == 0
+    assert compiled(ag.tensor(np.full(3, 5.0))).item() == step(ag.tensor(np.full(3, 5.0))).item()
+    assert compiled.last is program
+
+
+def _transposed_product(w, x):
+    y = (w @ x).T  # a transposed view: eager's y * y comes out in Fortran order
+    return (y * y).sum() + (y + 1.0).exp().sum(axis=0).sum()
+
+
+def _column_gather(w, x):
+    h = (w.T * x)[:, [4, 0, 3, 3, 1]]  # NumPy gathers columns into a Fortran-ordered array
+    return (h * h).sum() + F.relu(h - 0.5).mean(axis=1).sum()
+
+
+@pytest.mark.parametrize("body", [_transposed_product, _column_gather])
+@pytest.mark.parametrize("layouts", ["C", "F", "strided", "C then F then strided"])
+def test_values_in_any_memory_layout_replay_with_eagers_bits(body, layouts):
+    """A replay's buffers take the layout eager's results had (a sum adds in memory order),
+    and the guard compares the arguments' strides: a call in another layout records again."""
+    rng = np.random.default_rng(0)
+    order = (layouts.split(" then ") * 6)[:6]
+
+    def make(kind):
+        a = rng.normal(size=(6, 9)) if kind != "strided" else rng.normal(size=(6, 18))[:, ::2]
+        return ag.tensor(np.asfortranarray(a) if kind == "F" else a)
+
+    def run(compiled):
+        ag.manual_seed(0)
+        w = ag.tensor(np.random.default_rng(1).normal(size=(9, 6)), requires_grad=True)
+        xs = [make(kind) for kind in order]
+
+        def step(x):
+            w.grad = None
+            loss = body(w, x)
+            loss.backward()
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        out = []
+        for x in xs:
+            loss = step(x)
+            out.append((loss.data.tobytes(), w.grad.data.tobytes()))
+        return out
+
+    rng = np.random.default_rng(0)
+    eager = run(False)
+    rng = np.random.default_rng(0)
+    assert run(True) == eager
+
+
+class _NetWithState(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 5, dtype=ag.float64)
+        self.bn = nn.BatchNorm1d(5, dtype=ag.float64)
+        self.drop = nn.Dropout(0.5)
+        self.head = nn.Linear(5, 3, dtype=ag.float64)
+
+    def forward(self, x):
+        return self.head(self.drop(self.bn(self.body(x)).relu()))
+
+
+@pytest.mark.parametrize("change", ["submodule", "buffer", "dropout p", "batch norm momentum"])
+def test_a_replaced_submodule_or_buffer_or_a_changed_setting_records_again(change):
+    """The guard holds which submodules and buffers each module that ran has, and its
+    settings (Python numbers its forward reads): after a change, compiled equals eager."""
+
+    def run(compiled):
+        ag.manual_seed(0)
+        net = _NetWithState()
+        opt = optim.SGD(net.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        rng = np.random.default_rng(0)
+        losses = []
+        for i in range(6):
+            if i == 3:  # after two recordings and a replay
+                ag.manual_seed(1)
+                if change == "submodule":
+                    net.head = nn.Linear(5, 3, dtype=ag.float64)
+                    opt.param_groups[0]["params"] = list(net.parameters())
+                elif change == "buffer":
+                    net.bn.running_mean = ag.ones(5, dtype=ag.float64)
+                elif change == "dropout p":
+                    net.drop.p = 0.0
+                else:
+                    net.bn.momentum = 0.9
+            x, y = ag.tensor(rng.normal(size=(6, 4))), ag.tensor(rng.integers(0, 3, 6))
+            losses.append(step(x, y).data.tobytes())
+        return losses, [t.data.tobytes() for t in net.state_dict().values()]
+
+    assert run(True) == run(False)
+
+
+def _compare_runs(make_step, calls):
+    """Bits of every call's result and of the given tensors after each, eager and compiled."""
+
+    def run(compiled):
+        ag.manual_seed(0)
+        step, tensors = make_step()
+        step = ag.compile(step) if compiled else step
+        out = []
+        for x in calls:
+            out.append(step(ag.tensor(x)).data.tobytes())
+            out += [t.data.tobytes() for t in tensors()]
+        return out
+
+    return run(True), run(False)
+
+
+@pytest.mark.parametrize("write", ["zero_", "fill_ number", "fill_ tensor"])
+def test_writing_a_gradient_right_after_backward_is_replayed(write):
+    """A write into a leaf's gradient just after backward is the user's, not backward's own
+    accumulation (which the replay's leaf line does): it is recorded and replayed."""
+
+    def make_step():
+        w = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        b = ag.tensor(0.3, dtype=ag.float64, requires_grad=True)
+        opt = optim.SGD([w, b], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = ((w * x).sum() + b - 1.0) ** 2
+            loss.backward()
+            if write == "zero_":
+                w.grad.zero_()  # w frozen in this phase: only b trains
+            elif write == "fill_ number":
+                w.grad.fill_(0.25)
+            else:
+                w.grad.fill_(b.detach() * 2.0)
+            opt.step()
+            return loss
+
+        return step, lambda: (w, w.grad, b)
+
+    calls = [np.array([1.0, 2.0, 3.0]) * (i + 1) for i in range(6)]
+    compiled, eager = _compare_runs(make_step, calls)
+    assert compiled == eager
+
+
+@pytest.mark.parametrize("then", ["clip", "second backward"])
+def test_gradients_straight_from_a_sum_are_writable_arrays_of_their_own(then):
+    """sum()'s gradient is a read-only broadcast view; eager's engine copies it into p.grad
+    (it copies any view), and so does the replay: clipping in place and a second backward
+    adding into it then work as in eager."""
+    from nn.utils import clip_grad_norm_
+
+    def make_step():
+        p = ag.tensor(np.arange(3.0), requires_grad=True)
+        q = ag.tensor(np.ones(3), requires_grad=True)
+        opt = optim.SGD([p, q], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = p.sum() * x.sum() + (q * x).sum()
+            loss.backward()
+            if then == "clip":
+                clip_grad_norm_([p, q], 0.5)
+                opt.step()
+                return loss
+            (p * x).sum().backward()  # adds into p.grad
+            return p.grad * 1.0
+
+        return step, lambda: (p, p.grad, q, q.grad)
+
+    calls = [np.full(3, 1.0 + i) for i in range(6)]
+    compiled, eager = _compare_runs(make_step, calls)
+    assert compiled == eager
+
+
+@pytest.mark.parametrize("change", ["add_param_group", "a parameter replaced in a group"])
+def test_an_optimizer_whose_parameters_change_records_again(change):
+    """zero_grad is recorded per parameter, step replayed whole: the guard holds which
+    parameters each optimizer of the step has, so that both follow eager after a change."""
+
+    def make_step():
+        head = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        body = ag.tensor([1.0, 1.0, 1.0], dtype=ag.float64, requires_grad=True)
+        opt = optim.SGD([head], lr=0.01)
+        calls = [0]
+
+        def step(x):
+            opt.zero_grad()
+            loss = ((head * body * x).sum() - 1.0) ** 2
+            loss.backward()
+            opt.step()
+            return loss
+
+        def tensors():
+            calls[0] += 1
+            if calls[0] == 3:  # after two recordings and a replay
+                if change == "add_param_group":
+                    opt.add_param_group({"params": [body]})
+                else:
+                    opt.param_groups[0]["params"][0] = body
+            return (head, body, *(t.grad for t in (head, body) if t.grad is not None))
+
+        return step, tensors
+
+    calls = [np.array([1.0, 2.0, 3.0]) * (1 + i % 2) for i in range(6)]
+    compiled, eager = _compare_runs(make_step, calls)
+    assert compiled == eager
+
+
+def test_a_numpy_write_into_a_raw_array_with_a_tensor_is_refused_at_record_time():
+    w = ag.tensor([0.5, -1.0, 2.0], requires_grad=True)
+
+    @ag.compile
+    def step(x):
+        w.grad = None
+        loss = ((w * x).sum() - 1.0) ** 2
+        loss.backward()
+        w.data -= 0.1 * w.grad  # a raw write: the replay would not see it
+        return loss
+
+    with pytest.raises(ag.CompileError, match=r"subtract into a raw array .*p -= lr \* p.grad"):
+        step(ag.tensor([1.0, 2.0, 3.0]))
+    w.data -= 0.1 * ag.tensor([1.0, 1.0, 1.0])  # outside a compiled function: the raw write
+    assert np.allclose(w.data, [0.4, -1.1, 1.9])

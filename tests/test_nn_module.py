@@ -81,6 +81,22 @@ def test_assignment_rules() -> None:
         nn.Module()(1)
 
 
+def test_assigning_a_registered_name_again_keeps_its_place() -> None:
+    """As in PyTorch: a replaced parameter, buffer or submodule keeps its position in
+    parameters(), state_dict() and a Sequential's order of layers."""
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    setattr(seq, "1", nn.Tanh())
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
+    x = ag.tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), dtype=ag.float32)
+    expected = seq[2](seq[1](seq[0](x)))
+    assert np.array_equal(seq(x).data, expected.data)
+    seq[0].weight = nn.Parameter(ag.zeros(4, 3))
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    bn = nn.BatchNorm1d(3)
+    bn.register_buffer("running_mean", ag.ones(3))
+    assert list(bn.state_dict()) == list(nn.BatchNorm1d(3).state_dict())
+
+
 def test_shared_parameters_and_modules_count_once() -> None:
     shared = nn.Linear(2, 2)
     model = nn.Sequential(shared, nn.ReLU(), shared)
