@@ -31,6 +31,10 @@ through :class:`CustomBackward`, a graph node that adapts it to the engine:
 * ``ctx.save_for_backward(*tensors)`` keeps tensors for backward (``ctx.saved_tensors``); their
   versions are checked there, as for native ops. ``ctx.needs_input_grad`` says, per argument,
   whether it needs a gradient; any other attribute of ``ctx`` is the user's.
+* In a compiled step (``autograd.compile``) a call is one node that each replay makes again:
+  forward, and backward through the new node, run again on that replay's values, so Python
+  code in them runs as in eager. They may read the step's tensors only through their
+  arguments (and ``g``, ``ctx.saved_tensors``): recording refuses anything else.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import backend_for
+from .compiler import CompileError, rebuilt
 from .errors import DTypeError, GraphError, ShapeError
 from .function import _HINT, Function
 from .grad_mode import _mode, no_grad
+from .replay import defined_by, refs_of
 from .tensor import Tensor, _make, saved_version
 
 
@@ -118,6 +124,8 @@ class CustomBackward(Function):
                 saved[self.output_index] = _make(t.data, self)
                 saved = tuple(saved)
             grads = self._call_backward(saved, g)
+        elif _mode.tape is not None:  # a compiled step records: see _rerun
+            grads = self._recorded_backward(saved, g)
         else:
             with no_grad():
                 grads = self._call_backward(saved, _make(g, None))
@@ -125,6 +133,20 @@ class CustomBackward(Function):
             self._checked(i, gi, m, create_graph) if meta is not None else None
             for i, (gi, meta) in enumerate(zip(grads, self.input_meta))
         )
+
+    def _recorded_backward(self, saved: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        """The user's backward while a compiled step records: its ops are not part of the
+        recording (the replay calls ``apply_backward`` again, on the node its ``_rerun`` made),
+        once checked to read no value of the step but ``g`` and the saved tensors."""
+        tape = _mode.tape
+        gt = _make(g, None)
+        tape.alias(gt, g)  # the gradient as the step's value it is
+        start = len(tape.program)
+        with no_grad():
+            grads = self._call_backward(saved, gt)
+        _check_reads(tape, start, (gt, *saved), f"{self.name}.backward", "ctx.saved_tensors")
+        del tape.program[start:]
+        return grads
 
     def _call_backward(self, saved: tuple[Any, ...], g: Tensor) -> tuple[Any, ...]:
         ctx = self.ctx
@@ -179,6 +201,62 @@ class CustomBackward(Function):
 def apply(fn: type, args: tuple[Any, ...]) -> Any:
     """``fn.apply(*args)`` for a PyTorch-style function class ``fn`` (see the module
     docstring)."""
+    if _mode.tape is not None:
+        return _rerun(fn, *args)
+    return _apply(fn, args)
+
+
+@rebuilt
+def _rerun(fn: type, *args: Any) -> Tensor:
+    """``fn.apply(*args)`` in a compiled step: recorded as one node that each replay makes
+    again by calling this on its values (``rebuilt``), so the user's forward runs again, and
+    its backward through that node (``apply_backward``), as eager runs them. Their ops are
+    not part of the recording; what they read must be their arguments (and, for backward,
+    the gradient and the saved tensors), checked here: a replay would see the recording's
+    value of any other tensor of the step (a global, a variable of an enclosing scope)."""
+    tape = _mode.tape
+    if tape is None:  # a replay
+        return _apply(fn, args)
+    start = len(tape.program)
+    out = _apply(fn, args)
+    _check_reads(tape, start, args, f"{fn.__name__}.forward", f"{fn.__name__}.apply")
+    del tape.program[start:]
+    node = out.grad_fn
+    if node is None:  # no graph (nothing requires grad, no_grad, non-differentiable)
+        node = CustomBackward()  # stands for the call in the recording only
+        node.fn, node.output_index = fn, None
+        out = _make(out.data, None)  # a tensor of its own (forward may return an argument)
+    tape.op(node, args, out, None)
+    return out
+
+
+def _check_reads(tape: Any, start: int, allowed: tuple[Any, ...], what: str, how: str) -> None:
+    """CompileError where the entries recorded since ``start`` read a value of the step that
+    is neither one of the tensors ``allowed`` (nested in lists or tuples too) nor made by
+    those entries."""
+    known: set[Any] = set()
+    stack = list(allowed)
+    while stack:
+        a = stack.pop()
+        if isinstance(a, (list, tuple)):
+            stack += a
+        elif isinstance(a, Tensor):
+            r = tape.ref(a)
+            if r[0] == "s":
+                known.add(r[1])
+    for e in tape.program[start:]:
+        if any(r[0] == "s" and r[1] not in known for r in refs_of(e)):
+            raise CompileError(
+                f"compile: {what} reads a tensor of the compiled step that is not passed to "
+                f"it (a global or a variable of an enclosing scope): a replay runs {what} "
+                f"again and would read that tensor as recorded. Pass it through {how}, or run "
+                f"this step eagerly (don't compile it)"
+            )
+        known.update(defined_by(e))
+
+
+def _apply(fn: type, args: tuple[Any, ...]) -> Any:
+    """``apply``'s work: ``fn.forward`` under no_grad, and its node."""
     needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     ctx = FunctionCtx(needs)
     with no_grad():

@@ -128,9 +128,12 @@ def _execute(
     grads: dict[Any, Any] = {}
     for i, (root, g) in enumerate(zip(roots, gradients)):
         node = _root_node(root, i)
+        given = g
         g = _root_gradient(root, g, create_graph)
         grads[node] = g if node not in grads else _sum(grads[node], g)
-    del g
+        if _mode.tape is not None:  # the root's gradient, as the step's value it is
+            _mode.tape.sent(node, given if isinstance(given, Tensor) else g, grads[node])
+    del g, given
     deps = _count_dependencies(list(grads))
     target_set = None if targets is None else set(targets)
     needed = None if target_set is None else _needed(list(grads), deps, target_set)

@@ -471,13 +471,15 @@ class _Lowering:
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
         self.last = last
-        steal = {  # as eager's engine: kept as it is unless read elsewhere or a view
+        shared = self.shared_arrays()
+        steal = {  # as eager's engine: kept as it is unless held elsewhere or a view
             i
             for i, e in enumerate(p.program)
             if e[0] == "leaf"
             and e[2][0] == "s"
             and self.uses[e[2][1]] == 1
             and getattr(_array(self.objects.get(e[2][1])), "base", None) is None
+            and id(_array(self.objects.get(e[2][1]))) not in shared
         }
         # values whose array may outlive the line that last reads them: returned, kept as a
         # leaf's gradient, held by a node that a rebuilt op made; their buffers are not
@@ -515,6 +517,24 @@ class _Lowering:
             self.ns["_on_device"] = functools.partial(*device)
             lines = [lines[0], "    with _on_device():", *("    " + x for x in lines[1:])]
         return "\n".join(lines) + "\n"
+
+    def shared_arrays(self) -> set[int]:
+        """The ids of the recorded arrays that more than one value of the step was, or that a
+        constant or an outside tensor holds: a rule that passes its gradient through (an
+        add's) hands on such an array (the implied 1 of a root, an argument's gradient), and
+        a leaf keeping it as its ``.grad`` would share it. Eager's engine copies those too."""
+        counts: dict[int, int] = {}
+        for obj in self.objects.values():
+            a = _array(obj)
+            counts[id(a)] = counts.get(id(a), 0) + 1
+        shared = {i for i, n in counts.items() if n > 1}
+        for e in self.p.program:
+            for kind, v in refs_of(e):
+                if kind == "c":
+                    shared.add(id(v))
+                elif kind == "t":
+                    shared.add(id(v.data))
+        return shared
 
     def device(self) -> tuple[Any, Any] | None:
         """(device_context, device) of the one accelerator the step's arrays live on, for

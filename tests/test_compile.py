@@ -1781,3 +1781,30 @@ def test_a_numpy_write_into_a_raw_array_with_a_tensor_is_refused_at_record_time(
         step(ag.tensor([1.0, 2.0, 3.0]))
     w.data -= 0.1 * ag.tensor([1.0, 1.0, 1.0])  # outside a compiled function: the raw write
     assert np.allclose(w.data, [0.4, -1.1, 1.9])
+
+
+@pytest.mark.parametrize("root", ["backward()", "backward(g)"])
+def test_a_gradient_passed_through_to_a_leaf_is_not_shared_with_its_source(root):
+    """An add passes its gradient through: the leaf's .grad would be the implied 1 of the
+    root (a constant of the recording) or the caller's g. Eager copies it; so does the
+    replay, and writing into w.grad changes neither."""
+
+    def run(compiled):
+        w = ag.tensor(np.ones(1), requires_grad=True)
+        g = ag.tensor(np.ones(1))
+
+        def step(x, g):
+            w.grad = None
+            out = w + x
+            out.backward(g) if root == "backward(g)" else out.backward()
+            w.grad.mul_(0.5)
+            return out * 1.0
+
+        step = ag.compile(step) if compiled else step
+        grads = []
+        for _ in range(5):
+            step(ag.tensor(np.zeros(1)), g)
+            grads.append(w.grad.data.tobytes())
+        return grads, g.data.tobytes()
+
+    assert run(True) == run(False)

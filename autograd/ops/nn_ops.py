@@ -329,13 +329,24 @@ class CrossEntropy(NLLLoss):
     def backward_source(self, s: Any) -> list[str] | None:
         if "flat" not in s.state:
             return None
-        p, coef = s.outs[0], s.state["coef"]  # backward's steps, on p = exp(log p)
+        # backward's steps, on p = exp(log p), either of its two as backward takes them: p's
+        # flat view is a copy where p is not C-contiguous (log p in the order of F-ordered or
+        # strided logits, off the columns path), so there S is made and subtracted
+        p, coef, flat = s.outs[0], s.state["coef"], s.state["flat"]
+        selection = s.local("selection")
+        zeros = f"{s.fn('zeros')}({s.const(self.shape)}, dtype={s.const(self.dtype)})"
         return [
             f"if {s.node} is None:",
             f"    {p} = {s.fn('exp')}({s.args[1]})",
-            f"    {p} *= {coef}",
-            f"    {p}.reshape(-1)[{s.state['flat']}] -= {coef}",
-            f"    {p} *= -{s.g}",
+            f"    if {p}.flags.c_contiguous:",
+            f"        {p} *= {coef}",
+            f"        {p}.reshape(-1)[{flat}] -= {coef}",
+            f"        {p} *= -{s.g}",
+            "    else:",
+            f"        {selection} = {zeros}",
+            f"        {selection}.reshape(-1)[{flat}] = {coef}",
+            f"        {p} = ({p} * {coef} - {selection}) * -{s.g}",
+            f"        del {selection}",
             "else:",
             *("    " + line for line in s.general),
         ]
@@ -698,11 +709,12 @@ def _flat_index(
 def _probability_coefficients(
     x: Any, axis: int, t: Any, w: Any, reduction: str, eps: float
 ) -> _ClassCoefficients:
-    """S = -w_c target_c / D for class-probability targets (smoothed with eps)."""
+    """S = -w_c target_c / D for class-probability targets (smoothed with eps). The node
+    holds ``t`` as given, not smoothed: it is what the node is made from (``renewal``), so a
+    compiled step knows it as the step's target and smooths each replay's once."""
     c = x.shape[axis]
-    if eps > 0:
-        t = t * (1.0 - eps) + eps / c
-    s = -t if w is None else -(t * _along(w, axis, x.ndim))
+    smoothed = t * (1.0 - eps) + eps / c if eps > 0 else t
+    s = -smoothed if w is None else -(smoothed * _along(w, axis, x.ndim))
     nan = False
     if reduction == "mean":
         positions = x.size // c if c else 0

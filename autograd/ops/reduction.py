@@ -473,8 +473,10 @@ def _extreme_along(
     indices = _index_reduction(f"arg{op}", x, a, True)
     with device_guard(x.data):
         xp = backend_of(x.data).xp
+        # the indices as the Tensor, not its array: a compiled step then knows them as a
+        # value of the step (the argmax of each replay), not as a constant of the recording
         index = tuple(
-            indices.data if i == a else xp.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - i))
+            indices if i == a else xp.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - i))
             for i, n in enumerate(x.shape)
         )
     values = x[index]  # shape of indices (keepdims), differentiable
