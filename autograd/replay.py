@@ -19,7 +19,7 @@ Memory. A value is dropped (``del v12``) after the last line that reads it, as e
 the graph's buffers on the way. Non-0-d results are written into buffers planned once, at
 lowering: ufunc ops (``np.subtract(a, b, out=buf)``), the ops that take ``into=`` (``Linear``,
 ``relu``: ``Function.writes_into``) and sums of gradients; a buffer whose value is dead is
-taken again by a later value of the same shape, dtype and device. Before each write,
+taken again by a later value of the same shape, dtype, device and memory layout. Before each write,
 ``_take`` checks that nothing else holds the buffer (a tensor returned by an earlier replay
 and kept, a kept ``.grad``, a view): if something does, it takes a new array instead, so a
 replay never changes an array anyone can see. On the CPU the buffers start on a cache line
@@ -93,7 +93,9 @@ class Program:
         self.replay = _compile(self.source, lowering.ns, "replay")
 
     def stale(self) -> str | None:
-        """Why the recording no longer fits (a module's mode or parameters changed), or None."""
+        """Why the recording no longer fits (a module's mode, parameters, buffers, submodules or
+        settings changed, an optimizer's parameters, an outside tensor's signature, a name the
+        function reads), or None."""
         for m, training, state in self.modules:
             if m.training != training:
                 return f"{type(m).__name__} switched to {'train' if m.training else 'eval'} mode"
@@ -106,7 +108,7 @@ class Program:
                 return f"the parameters of {type(o).__name__} changed"
         for t, sig in self.outside:
             if signature(t) != sig:
-                return "a parameter's shape, dtype, device or requires_grad changed"
+                return "a parameter's shape, strides, dtype, device or requires_grad changed"
         for name, where, obj in self.names:
             if _named(where, name) is not obj:
                 return f"{name!r} names another object than when the step was recorded"
@@ -133,14 +135,16 @@ def _compile(source: str, namespace: dict[str, Any], name: str) -> Any:
 
 class _Guard:
     """Writes ``fits(args)``: True when a call with ``args`` may replay the Program, as one
-    straight-line function of identity and equality tests (about 2 µs for the ISLR network's
-    step, 7 modules and 6 parameters; the full path's loops over them cost 7 µs, and about
+    straight-line function of identity and equality tests (about 3.4 µs in a tight loop for
+    nn_step.py's step, 7 modules and 6 parameters; the full path's loops cost several times
+    that, and about
     40 µs right after the step's large matrix products had pushed the objects they read out of
     the caches). Flags are written as ``is not True``/``False`` (a flag that is not a bool
     says False here, and the full path compares it by value). It compares what the
-    recording's key does (each argument's shape, dtype, device and requires_grad, or its
-    value; the grad mode) and what ``stale`` does (each module's mode and parameters, each
-    outside tensor's shape, dtype, device and requires_grad). Where it says False, the call
+    recording's key does (each argument's shape, strides, dtype, device and requires_grad,
+    or its value; the grad mode; anomaly mode off) and what ``stale`` does (each module's
+    mode, parameters, buffers, submodules and settings, each optimizer's parameters, each
+    outside tensor's signature, the names read). Where it says False, the call
     takes the full path (key, ``stale``), which decides and says why."""
 
     def __init__(self, program: Program) -> None:
