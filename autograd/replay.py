@@ -152,6 +152,7 @@ class _Guard:
         self.ns: dict[str, Any] = {
             "_mode": _mode,
             "_anomaly": _anomaly,
+            "module_changes": module_changes,
             "Tensor": Tensor,
             "ndarray": np.ndarray,
             "_device": _device,
@@ -206,21 +207,29 @@ class _Guard:
                     f"    if args[{i}].__class__ is not {kind} or not args[{i}] == {value}:",
                     "        return False",
                 ]
+        modules = []  # compared only when a module changed since they last were
         for m, training, _ in self.program.modules:
             mod = self.name("M", m)
             tests = [f"{mod}.training is not {bool(training)}"]
             tests += [f"{mod}.{k} != {self.literal(v)}" for k, v in _settings(m)]
             registries = ("_parameters", "_buffers", "_modules")
             tests += [f"{mod}.{r}" for r in registries if not getattr(m, r)]  # still empty
-            lines += [f"    if {' or '.join(tests)}:", "        return False"]
+            modules += [f"    if {' or '.join(tests)}:", "        return False"]
             for registry in registries:
                 held = list(getattr(m, registry).items())
                 if not held:
                     continue
-                lines.append(f"    p = {mod}.{registry}")
+                modules.append(f"    p = {mod}.{registry}")
                 tests = [f"len(p) != {len(held)}"]  # a missing p[k]: KeyError, read as False
                 tests += [f"p[{k!r}] is not {self.name('P', v)}" for k, v in held]
-                lines += [f"    if {' or '.join(tests)}:", "        return False"]
+                modules += [f"    if {' or '.join(tests)}:", "        return False"]
+        if modules:
+            seen = self.name("SEEN", [module_changes.n])
+            lines += [
+                f"    if module_changes.n != {seen}[0]:",
+                *("    " + line for line in modules),
+                f"        {seen}[0] = module_changes.n",
+            ]
         for o, _ in self.program.optimizers:  # its step reads the groups as they are then
             lines += [f"    g = {self.name('O', o)}.param_groups"]
             tests = [f"len(g) != {len(o.param_groups)}"]
@@ -232,10 +241,16 @@ class _Guard:
                 ]
             lines += [f"    if {' or '.join(tests)}:", "        return False"]
         for t, sig in self.program.outside:
-            name = self.name("T", t)
+            # the array's signature is compared when the tensor holds another array than
+            # the one last found fitting (kept here: the tensor's own, unless replaced since)
+            name, last = self.name("T", t), self.name("A", [t.data])
             lines += [
                 f"    d = {name}.data",
-                f"    if {self.array('d', sig)} or {name}._requires_grad is not {bool(sig[3])}:",
+                f"    if d is not {last}[0]:",
+                f"        if {self.array('d', sig)}:",
+                "            return False",
+                f"        {last}[0] = d",
+                f"    if {name}._requires_grad is not {bool(sig[3])}:",
                 "        return False",
             ]
         places: dict[int, str] = {}  # one global for the function's globals dict
@@ -251,6 +266,18 @@ class _Guard:
         return "\n".join(lines) + "\n", self.ns
 
 
+class _Changes:
+    """A count of changes to modules' registrations, modes and settings (``nn.Module`` counts
+    each one): a replay's guard compares the modules it read only when it moved. (A module's
+    registries written directly, ``m._parameters[k] = p``, bypass it.)"""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+module_changes = _Changes()
 _UNBOUND = object()
 _MODULE_STATE = ("parameters", "buffers", "submodules", "settings")
 _SETTING_TYPES = (bool, int, float, str, type(None))

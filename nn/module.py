@@ -23,6 +23,7 @@ from autograd import Device, Tensor, dtypes
 from autograd.compiler import replayed_whole
 from autograd.conversion import to_args
 from autograd.grad_mode import _mode
+from autograd.replay import module_changes
 
 M = TypeVar("M", bound="Module")
 
@@ -75,6 +76,7 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() call: call "
                 f"super().__init__() first in {type(self).__name__}.__init__"
             )
+        module_changes.n += 1  # compiled steps' guards look at the modules again
         if isinstance(value, Parameter):
             self._forget(name, keep=self._parameters)  # a replaced one keeps its place
             self._parameters[name] = value
@@ -108,12 +110,14 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
+        module_changes.n += 1
         self._forget(name)
         object.__delattr__(self, name)
 
     def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
         """Drop ``name`` from the registries (but ``keep``, where it is assigned again and
-        keeps its place in the order, as in PyTorch)."""
+        keeps its place in the order, as in PyTorch). Every registration passes here."""
+        module_changes.n += 1
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not keep:
                 registry.pop(name, None)
@@ -261,6 +265,7 @@ class Module:
     # -------------------------------------------------------------------- modes
     def train(self: M, mode: bool = True) -> M:
         """Set training mode (``training = mode``) here and in every submodule."""
+        module_changes.n += 1
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self

@@ -1808,3 +1808,26 @@ def test_a_gradient_passed_through_to_a_leaf_is_not_shared_with_its_source(root)
         return grads, g.data.tobytes()
 
     assert run(True) == run(False)
+
+
+def test_the_guard_looks_at_the_modules_again_only_after_a_module_changed():
+    """A count of module changes (registrations, modes, settings) lets the guard skip the
+    modules while none changed; after any change, anywhere, it compares them again: an
+    unrelated change still replays, a relevant one records again."""
+    model, _, step = simple_step()
+    x, y = batches(1, 16, 6, 3, ag.float32)[0]
+    for _ in range(3):
+        step(x, y)
+    (program,) = step.programs.values()
+    assert program.fits((x, y))
+    nn.Linear(2, 2).note = "a module the step does not use"
+    assert program.fits((x, y))  # compared again, and still the same
+    model.layers[0].in_features = 7  # a setting of a module the step uses
+    assert not program.fits((x, y)) and program.stale() is not None
+    model.layers[0].in_features = 6
+    assert program.fits((x, y))
+    weight = model.layers[0].weight
+    weight.data = weight.data.copy()  # another array of the same signature: read, fits
+    assert program.fits((x, y))
+    weight.data = weight.data.astype(np.float64)
+    assert not program.fits((x, y))
