@@ -1831,3 +1831,30 @@ def test_the_guard_looks_at_the_modules_again_only_after_a_module_changed():
     assert program.fits((x, y))
     weight.data = weight.data.astype(np.float64)
     assert not program.fits((x, y))
+
+
+@pytest.mark.parametrize("between", ["nothing", "a grad assigned", "a replayed call"])
+def test_a_gradient_set_between_zero_grad_and_backward_is_added_into(between):
+    """A leaf's line adds into a gradient that a line between zero_grad's ``grad = None``
+    and backward set (an assignment, a call replayed whole), as eager does."""
+
+    def make_step():
+        w = ag.tensor([0.5, -1.0, 2.0], dtype=ag.float64, requires_grad=True)
+        opt = optim.SGD([w], lr=0.1, momentum=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            if between == "a grad assigned":
+                w.grad = x * 0.5  # a value of the step
+            elif between == "a replayed call":
+                opt.zero_grad(set_to_none=False)  # called again at each replay
+            loss = ((w * x).sum() - 1.0) ** 2
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, lambda: (w, w.grad)
+
+    calls = [np.array([1.0, 2.0, 3.0]) * (1 + i % 3) for i in range(6)]
+    compiled, eager = _compare_runs(make_step, calls)
+    assert compiled == eager
