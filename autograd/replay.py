@@ -23,9 +23,10 @@ taken again by a later value of the same shape, dtype, device and memory layout.
 ``_take`` checks that nothing else holds the buffer (a tensor returned by an earlier replay
 and kept, a kept ``.grad``, a view): if something does, it takes a new array instead, so a
 replay never changes an array anyone can see. On the CPU the buffers start on a cache line
-(``_planned_like``): NumPy's own 16-byte alignment left where a buffer fell to chance, which
-moved a step's time by 1-3%. An update ``p -= lr * g`` (an elementwise op
-whose result feeds only the write into p) is one ufunc call with ``out=p``.
+(``_planned_like``): NumPy's own 16-byte alignment left where a buffer fell to chance (about
+2% of nn_step.py's step with two BLAS threads, within noise with one). An update
+``p -= lr * g`` (an elementwise op whose result feeds only the write into p) is one ufunc call
+with ``out=p``.
 
 Devices. The buffers are made on the device of the arrays they stand for, and the replay of a
 step on an accelerator runs in that device's context, as eager's ops do (CuPy makes arrays
@@ -38,6 +39,7 @@ import builtins
 import functools
 import gc
 import math
+from collections.abc import Callable
 from sys import getrefcount
 from typing import Any
 
@@ -135,9 +137,9 @@ def _compile(source: str, namespace: dict[str, Any], name: str) -> Any:
 
 class _Guard:
     """Writes ``fits(args)``: True when a call with ``args`` may replay the Program, as one
-    straight-line function of identity and equality tests (about 3.4 µs in a tight loop for
-    nn_step.py's step, 7 modules and 6 parameters; the full path's loops cost several times
-    that, and about
+    straight-line function of identity and equality tests (about 1.1 µs in a tight loop for
+    nn_step.py's step, 7 modules and 6 parameters, the modules compared only after one
+    changed; the full path's loops cost several times that, and about
     40 µs right after the step's large matrix products had pushed the objects they read out of
     the caches). Flags are written as ``is not True``/``False`` (a flag that is not a bool
     says False here, and the full path compares it by value). It compares what the
@@ -502,15 +504,11 @@ class _Lowering:
             lines.append(f"    v{k} = args[{i}].data")
         last = _last_uses(p.program, _output_slots(p.outputs))
         self.last = last
-        shared = self.shared_arrays()
+        own = self.arrays_of_their_own()
         steal = {  # as eager's engine: kept as it is unless held elsewhere or a view
             i
             for i, e in enumerate(p.program)
-            if e[0] == "leaf"
-            and e[2][0] == "s"
-            and self.uses[e[2][1]] == 1
-            and getattr(_array(self.objects.get(e[2][1])), "base", None) is None
-            and id(_array(self.objects.get(e[2][1]))) not in shared
+            if e[0] == "leaf" and e[2][0] == "s" and self.uses[e[2][1]] == 1 and own(e[2][1])
         }
         # values whose array may outlive the line that last reads them: returned, kept as a
         # leaf's gradient, held by a node that a rebuilt op made; their buffers are not
@@ -549,11 +547,12 @@ class _Lowering:
             lines = [lines[0], "    with _on_device():", *("    " + x for x in lines[1:])]
         return "\n".join(lines) + "\n"
 
-    def shared_arrays(self) -> set[int]:
-        """The ids of the recorded arrays that more than one value of the step was, or that a
-        constant or an outside tensor holds: a rule that passes its gradient through (an
-        add's) hands on such an array (the implied 1 of a root, an argument's gradient), and
-        a leaf keeping it as its ``.grad`` would share it. Eager's engine copies those too."""
+    def arrays_of_their_own(self) -> Callable[[int], bool]:
+        """Whether value k's recorded array is its own: not a view, not another value's, a
+        constant's or an outside tensor's. A rule that passes its gradient through (an add's)
+        hands on such an array (the implied 1 of a root, an argument's gradient), and a leaf
+        keeping it as its ``.grad`` would share it: eager's engine copies those, and so does
+        the replay."""
         counts: dict[int, int] = {}
         for obj in self.objects.values():
             a = _array(obj)
@@ -565,7 +564,12 @@ class _Lowering:
                     shared.add(id(v))
                 elif kind == "t":
                     shared.add(id(v.data))
-        return shared
+
+        def own(k: int) -> bool:
+            a = _array(self.objects.get(k))
+            return getattr(a, "base", None) is None and id(a) not in shared
+
+        return own
 
     def device(self) -> tuple[Any, Any] | None:
         """(device_context, device) of the one accelerator the step's arrays live on, for
@@ -890,10 +894,9 @@ def _planned_like(a: Any) -> Any:
     if a.__class__ is not np.ndarray or a.dtype.hasobject:
         return backend_of(a).xp.empty_like(a, order="K")
     order = _layout(a)
-    nbytes = a.size * a.itemsize
-    raw = np.empty(nbytes + ALIGN, np.uint8)
+    raw = np.empty(a.nbytes + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
-    buffer = raw[start : start + nbytes].view(a.dtype).reshape([a.shape[i] for i in order])
+    buffer = raw[start : start + a.nbytes].view(a.dtype).reshape([a.shape[i] for i in order])
     return buffer if order == tuple(range(a.ndim)) else buffer.transpose(np.argsort(order))
 
 
@@ -907,7 +910,7 @@ def _layout(a: Any) -> tuple[int, ...]:
     return tuple(i if st is None else next(it) for i, st in enumerate(steps))
 
 
-ALIGN = 64  # bytes: a cache line. Where NumPy's buffers fell moved a step's time by ~0.5-1%
+ALIGN = 64  # bytes: a cache line
 
 
 def _take(buffers: list[Any], j: int) -> Any:
@@ -1061,7 +1064,7 @@ def _output_slots(spec: Any) -> list[int]:
 
 def signature(t: Tensor) -> tuple[Any, ...]:
     """What a guard compares of a tensor: shape, dtype, device (None for a NumPy array, which
-    is on the CPU) and requires_grad."""
+    is on the CPU), requires_grad and strides."""
     d = t.data
     device = None if d.__class__ is np.ndarray else _device(d)
     return (d.shape, d.dtype, device, t._requires_grad, d.strides)

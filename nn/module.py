@@ -110,8 +110,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        module_changes.n += 1
-        self._forget(name)
+        self._forget(name)  # (counts the change)
         object.__delattr__(self, name)
 
     def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
