@@ -80,7 +80,31 @@ def manual_seed(seed: int) -> Generator:
     return cpu
 
 
+def _stream_call(method: str) -> Any:
+    """Marks ``rand`` (``method`` "random") and ``randn`` ("standard_normal") with
+    ``stream_call(args, kwargs)``: for a recorded draw of a given dtype from a NumPy stream
+    with no gradient, (generator, method, shape, dtype), the call a compiled step's line makes
+    in its place
+    (``generator.rng.<method>(shape, dtype=dtype)``, read at each replay: a reseeded stream is
+    the new one); else None."""
+
+    def plan(args: tuple, kwargs: dict) -> tuple[Generator, str, tuple[int, ...], Any] | None:
+        if kwargs.get("requires_grad") or kwargs.get("dtype") is None:
+            return None  # (the default dtype is read when the draw runs)
+        gen, dtype = _setup(kwargs.get("generator"), kwargs.get("device"), kwargs.get("dtype"))
+        if not isinstance(gen.rng, np.random.Generator):
+            return None
+        return gen, method, shape_args(args), dtype
+
+    def mark(fn: Any) -> Any:
+        fn.stream_call = plan
+        return fn
+
+    return mark
+
+
 @drawn
+@_stream_call("random")
 def rand(
     *shape: int | Sequence[int],
     generator: Generator | None = None,
@@ -96,6 +120,7 @@ def rand(
 
 
 @drawn
+@_stream_call("standard_normal")
 def randn(
     *shape: int | Sequence[int],
     generator: Generator | None = None,

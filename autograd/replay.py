@@ -527,7 +527,8 @@ class _Lowering:
             if skip:  # the write of an update written in place
                 skip = False
             else:
-                fused = self.in_place(e, p.program[i + 1] if i + 1 < len(p.program) else None)
+                then = p.program[i + 1] if i + 1 < len(p.program) else None
+                fused = self.in_place(e, then) or self.cast_into(e, then)
                 if fused is not None:
                     skip = True
                     never.add(e[3])
@@ -789,6 +790,12 @@ class _Lowering:
             call = functools.partial(e[1], e[2], *e[3], **e[4])
             return [f"{self.name('K', call)}()"]
         if kind == "source":
+            plan = getattr(e[1], "stream_call", None)
+            plan = plan and plan(e[2], e[3])
+            if plan is not None:  # rand, randn: the stream's own call, no tensor made
+                gen, method, shape, dtype = plan
+                dtype = self.name("C", dtype)
+                return [f"v{e[4]} = {self.name('R', gen)}.rng.{method}({shape!r}, dtype={dtype})"]
             draw = functools.partial(e[1], *e[2], **e[3])
             return [f"v{e[4]} = {self.name('S', draw)}().data"]
         if kind == "func":
@@ -840,6 +847,29 @@ class _Lowering:
         t = self.name("T", target[1])
         operands = ", ".join(map(self.operand, e[2]))
         return [f"{self.function(ufunc)}({operands}, out={t}.data)", *_bumped(t, target[1])]
+
+    def cast_into(self, e: Entry, then: Entry | None) -> list[str] | None:
+        """A ufunc with a boolean result that only feeds the cast after it (dropout's
+        ``(u >= p).to(x.dtype)``), as the ufunc writing straight into the cast's buffer:
+        the same 0s and 1s without the boolean array and the pass that converts it. None
+        where the pattern does not hold."""
+        if e[0] != "func" or getattr(e[1], "array_form", None) != "ufunc" or then is None:
+            return None
+        k = e[3]
+        if then[0] != "func" or getattr(then[1], "array_form", None) != "cast":
+            return None
+        if then[2][0] != ("s", k) or self.uses[k] != 1 or k in self.outputs:
+            return None
+        result, cast = _array(self.objects.get(k)), _array(self.objects.get(then[3]))
+        if getattr(result, "dtype", None) != np.bool_ or getattr(cast, "shape", 0) != result.shape:
+            return None
+        into = self.into(then[3])
+        if into == "None":
+            return None
+        (_, ufunc), *operands = e[2]
+        xp = backend_of(cast).xp
+        args = ", ".join(map(self.value, operands))
+        return [f"v{then[3]} = {self.function(getattr(xp, ufunc))}({args}, out={into})"]
 
     def argument(self, r: Ref) -> str:
         """A rebuilt call's argument: a step's value as a new tensor (a leaf that requires

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import DeviceError, DTypeError, ShapeError, Tensor, enable_grad, no_grad
-from autograd.backend import NUMPY, Backend, backend_of, transfer
+from autograd.backend import CPU, Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.grad_mode import _mode
@@ -77,7 +77,7 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         self._scratch_arrays: dict[tuple[Any, ...], Any] = {}  # (device, dtype) -> buffer
-        # (device, dtype, shape, count) -> the views of its buffer that _scratch hands out
+        # (device, dtype, shape, strides, count) -> the views of its buffer that _scratch hands out
         self._scratch_views: dict[tuple[Any, ...], list[Any]] = {}
         self._steps = 0
         if isinstance(params, Tensor):
@@ -195,7 +195,7 @@ class Optimizer:
             work = []
             for group in self.param_groups:
                 for i, param in enumerate(group["params"]):
-                    grad = param.grad
+                    grad = param._grad
                     if grad is None:
                         continue
                     p, g = param.data, grad.data
@@ -211,16 +211,24 @@ class Optimizer:
             self._steps += 1
             flush = self.flush_subnormals and self._steps % FLUSH_SUBNORMALS_EVERY == 0
             for group, param, p, g in work:
-                backend = NUMPY if p.__class__ is np.ndarray else backend_of(p)
-                with backend.guard(p):
-                    state = self.state.get(param)
-                    if state is None:
-                        state = self.state[param] = self._init_state(backend.xp, p, group)
-                    self._update(backend.xp, p, g, state, group)
-                    if flush:
-                        _flush_subnormals(backend.xp, [p, *state.values()])
+                if p.__class__ is np.ndarray:  # on the CPU: no device to enter
+                    self._update_one(np, param, p, g, group, flush)
+                else:
+                    backend = backend_of(p)
+                    with backend.guard(p):
+                        self._update_one(backend.xp, param, p, g, group, flush)
                 bump_version(param)  # graphs that saved the old value refuse to backpropagate
         return loss
+
+    def _update_one(
+        self, xp: ModuleType, param: Tensor, p: Any, g: Any, group: dict[str, Any], flush: bool
+    ) -> None:
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = self._init_state(xp, p, group)
+        self._update(xp, p, g, state, group)
+        if flush:
+            _flush_subnormals(xp, [p, *state.values()])
 
     def _check_grad(self, i: int, p: Any, g: Any) -> None:
         """Raise unless gradient array ``g`` fits parameter array ``p`` (``i``: its index in
@@ -256,11 +264,12 @@ class Optimizer:
         """``count`` arrays shaped like ``p`` (its dtype, its device), for the temporaries of
         the update. They are views of one buffer per dtype and device, reused by every
         parameter and every step, so the update math allocates nothing."""
-        backend: Backend = backend_of(p)
-        device = backend.device_of(p)
-        key = (device, p.dtype, p.shape, count)
+        device = CPU if p.__class__ is np.ndarray else backend_of(p).device_of(p)
+        key = (device, p.dtype, p.shape, p.strides, count)
         views = self._scratch_views.get(key)
         if views is None:
+            backend: Backend = backend_of(p)
+            by_columns = p.ndim > 1 and p.flags.f_contiguous and not p.flags.c_contiguous
             buffer = self._scratch_arrays.get(key[:2])
             n = p.size
             if buffer is None or buffer.size < count * n:
@@ -269,9 +278,9 @@ class Optimizer:
                 self._scratch_views = {
                     k: v for k, v in self._scratch_views.items() if k[:2] != key[:2]
                 }
-            views = self._scratch_views[key] = [
-                buffer[i * n : (i + 1) * n].reshape(p.shape) for i in range(count)
-            ]
+            shape = p.shape[::-1] if by_columns else p.shape  # in p's layout
+            views = [buffer[i * n : (i + 1) * n].reshape(shape) for i in range(count)]
+            self._scratch_views[key] = views = [v.T for v in views] if by_columns else views
         return views
 
     # ------------------------------------------------------------ save / load

@@ -78,27 +78,41 @@ def test_replay_is_bit_identical_to_eager_over_100_steps(optimizer, dropout, dty
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
 @pytest.mark.parametrize("dtype", [ag.float32, ag.float64])
-def test_a_step_of_a_networks_size_replays_its_own_lines_with_eagers_bits(dropout, dtype):
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_step_of_a_networks_size_replays_its_own_lines_with_eagers_bits(dropout, dtype, order):
     """At the sizes where the replay writes the hot ops as their array calls (linear layers,
     ReLU's select by mask from 4,096 elements, cross-entropy's log-softmax by columns from
     64 rows), 20 steps give eager's losses and weights bit for bit; the source has the lines
-    (so that this test covers them)."""
+    (so that this test covers them). Weights stored column by column (``order`` F) get their
+    gradients in that layout, eager and replayed alike."""
     runs = []
     for compiled in (False, True):
         ag.manual_seed(0)
         model = nn.MLP(20, [64, 32], 10, dropout=dropout, dtype=dtype)
+        for p in model.parameters():
+            p.data = np.asarray(p.data, order=order)
         step = classifier_step(model, optim.RMSprop(model.parameters(), lr=1e-3))
         if compiled:
             step = ag.compile(step)
         data = batches(3, 128, 20, 10, dtype, seed=4)
         losses = [step(*data[i % 3]).item() for i in range(20)]
-        runs.append((losses, [p.data.copy() for p in model.parameters()], step))
+        runs.append((losses, [p.data.copy() for p in model.parameters()], step, model))
     assert runs[0][0] == runs[1][0]
     assert all(a.tobytes() == b.tobytes() for a, b in zip(runs[0][1], runs[1][1]))
     source = runs[1][2].source
     for line in ("= matmul(", "bitwise_and(", "ravel_multi_index(", ".T.copy()"):
         assert line in source
     assert "Linear_" not in source and "ReLU_" not in source  # no call of their methods
+    # each weight's gradient in the weight's layout: by rows into the transpose of a buffer
+    # laid out by columns, for weights by columns
+    by_columns = len(re.findall(r"matmul\(v\d+\.T, v\d+, out=v\d+\.T\)", source))
+    assert by_columns == (3 if order == "F" else 0)
+    assert all(p.grad.data.strides == p.data.strides for p in runs[1][3].parameters())
+    # ReLU's mask compared straight into its words (no boolean array, no copy of one)
+    assert source.count("less_equal(") == 2 and "<= 0" not in source
+    # dropout's mask: the comparison writes its 0s and 1s into the float buffer (no cast)
+    assert source.count("greater_equal(") == (2 if dropout else 0)
+    assert "casting='unsafe'" not in source
 
 
 def test_batch_norm_running_statistics_and_l2_penalty_follow_eager():
@@ -563,6 +577,44 @@ def test_sampling_from_the_steps_probabilities_draws_again_at_each_replay():
             assert len(step.programs) == 1
     assert results[0] == results[1]
     assert len({str(actions) for _, actions in results[1]}) > 1  # new draws each call
+
+
+def test_rand_and_randn_replay_as_their_streams_calls_reseeded_streams_included():
+    """Draws of a given dtype replay as the generator's own call (no tensor made), reading its
+    stream at each replay: reseeding between calls (``manual_seed``, a generator's own) gives
+    eager's numbers; a draw in the default dtype calls ``rand`` again (the default is read
+    when it runs)."""
+    results, sources = [], []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        gen = ag.Generator().manual_seed(3)
+
+        def step(x, gen=gen):
+            noise = ag.randn(x.shape, dtype=ag.float64, generator=gen)
+            u = ag.rand(x.shape, dtype=ag.float32)
+            default = ag.rand(2)
+            return x * noise + u.to(ag.float64), default
+
+        step = ag.compile(step) if compiled else step
+        out = []
+        for i in range(8):
+            if i == 4:
+                ag.manual_seed(7)
+            if i == 6:
+                gen.manual_seed(11)
+            a, b = step(ag.tensor(np.full((3, 4), float(i))))
+            out.append((a.data.tobytes(), b.data.tobytes()))
+        results.append(out)
+        if compiled:
+            assert len(step.programs) == 1
+            sources.append(step.source)
+    assert results[0] == results[1]
+    assert len({a for a, _ in results[1]}) == 8  # new draws each call
+    replay = sources[0].split("def replay")[1]
+    assert (
+        ".rng.standard_normal((3, 4), dtype=" in replay and ".rng.random((3, 4), dtype=" in replay
+    )
+    assert replay.count(".rng.") == 2  # the draw in the default dtype calls rand
 
 
 def test_gradients_of_arguments_that_require_grad_go_to_each_calls_tensors():
@@ -1399,6 +1451,13 @@ def test_where_is_made_again_from_each_calls_condition():
 COMPARISONS = ["eq", "ne", "lt", "le", "gt", "ge"]
 
 
+# the ufuncs that make boolean masks, as a replay names them
+MASK_UFUNCS = (
+    "logical_and|logical_or|logical_xor|logical_not|equal|not_equal|less|less_equal|greater"
+    "|greater_equal"
+)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4),
@@ -1453,7 +1512,13 @@ def test_comparisons_logic_and_casts_replay_as_ufunc_calls_with_eagers_values(
     # no comparison, logic or cast called through its function (on the step's values as tensors)
     assert not re.search(r"_make\(v\d+, None\)[,)]", source)
     if int(np.prod(shape)) and shape:
-        assert "casting='unsafe'" in source or cast == dtype
+        # the returned mask is made by its ufunc writing into a planned buffer: straight in
+        # the cast's dtype (no boolean array made and converted); cast to bool_ (a no-op),
+        # the float64 cast of the loss is then a copyto
+        returned = re.search(r"return \{\d+: v\d+, \d+: (v\d+)\}", source).group(1)
+        assert re.search(rf"{returned} = (?:{MASK_UFUNCS})\([^\n]*out=", source)
+        if cast == "bool_":
+            assert "casting='unsafe'" in source
 
 
 def test_a_result_is_written_over_a_dying_operand_only_when_nothing_else_holds_it():
@@ -1827,7 +1892,7 @@ def test_the_guard_looks_at_the_modules_again_only_after_a_module_changed():
     model.layers[0].in_features = 6
     assert program.fits((x, y))
     weight = model.layers[0].weight
-    weight.data = weight.data.copy()  # another array of the same signature: read, fits
+    weight.data = weight.data.copy(order="K")  # another array of the same signature: read, fits
     assert program.fits((x, y))
     weight.data = weight.data.astype(np.float64)
     assert not program.fits((x, y))

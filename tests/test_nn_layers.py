@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import autograd as ag
 import nn
+import optim
 from autograd.testing import arrays, tensors
 from nn import functional as F
 
@@ -61,6 +62,30 @@ def test_linear_without_bias_and_errors() -> None:
         layer(ag.zeros(4, 5))
     with pytest.raises(ag.DTypeError, match="the input is float64 but the weight is float32"):
         layer(ag.zeros(4, 3, dtype=F64))
+
+
+@pytest.mark.parametrize("lead", [(), (5,), (2, 3)])
+def test_linear_weight_gradients_come_in_the_weights_layout(lead) -> None:
+    """W (out, in) is C-ordered, as in PyTorch; a weight assigned column by column (a Keras
+    kernel's transpose) gets its gradient in that layout too, as PyTorch's gradients follow
+    their parameter's strides: an array of its own that backward keeps as it is (no copy),
+    and optimizers' scratch arrays follow it (no elementwise op mixes the two orders)."""
+    layer = nn.Linear(4, 3, dtype=F64)
+    assert layer.weight.data.flags.c_contiguous
+    x = ag.tensor(np.random.default_rng(0).normal(size=(*lead, 4)))
+    rows = x.numpy().reshape(-1, 4)
+    expected = np.ones((len(rows), 3)).T @ rows
+    grads = []
+    for order in ("C", "F"):
+        layer.weight.data = np.asarray(layer.weight.data, order=order)
+        layer.weight.grad = None
+        layer(x).sum().backward()
+        w, g = layer.weight.data, layer.weight.grad.data
+        assert g.strides == w.strides and g.base is None
+        assert all(v.strides == w.strides for v in optim.SGD([layer.weight], lr=0.1)._scratch(w, 2))
+        np.testing.assert_allclose(g, expected, rtol=1e-13)
+        grads.append(g)
+    assert grads[1].flags.f_contiguous and not grads[1].flags.c_contiguous
 
 
 # ---------------------------------------------------------------------------- activations

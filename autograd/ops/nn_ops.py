@@ -67,7 +67,14 @@ class Linear(Function):
         if g.ndim != 2:  # the batch axes as one (a vector x is a batch of one)
             rows = math.prod(g.shape[:-1])  # not -1: a size-0 axis would leave it ambiguous
             g, x = g.reshape((rows, g.shape[-1])), x.reshape((rows, x.shape[-1]))
-        gw = _matmul(g.T, x, into[1]) if self.needs_grad(1) else None
+        gw = None
+        if self.needs_grad(1) and _by_columns(w):  # in w's layout: gw^T = x^T g, by rows
+            gw = into[1]
+            if gw is None:
+                gw = backend_of(g).xp.empty(w.shape, dtype=g.dtype, order="F")
+            _matmul(x.T, g, gw.T)
+        elif self.needs_grad(1):
+            gw = _matmul(g.T, x, into[1])
         if b is None:
             return gx, gw
         return gx, gw, (_batch_sum(g, into[2]) if self.needs_grad(2) else None)
@@ -82,12 +89,23 @@ class Linear(Function):
             return None  # batch axes, reshaped by backward
         (x, w, *b), g, outs, into = s.args, s.g, s.outs, s.into
         lines = [f"{outs[0]} = {_matmul_source(s, g, w, into[0])}"] if self.needs_grad(0) else []
-        if self.needs_grad(1):
+        if self.needs_grad(1) and _by_columns(s.arrays[2]):  # (g, x, w, b)
+            if into[1] == "None":
+                return None
+            lines += [f"{outs[1]} = {into[1]}", f"{s.fn('matmul')}({x}.T, {g}, out={outs[1]}.T)"]
+        elif self.needs_grad(1):
             lines.append(f"{outs[1]} = {_matmul_source(s, g + '.T', x, into[1])}")
         if b and self.needs_grad(2):
             out = "" if into[2] == "None" else f", out={into[2]}"
             lines.append(f"{outs[2]} = {g}.sum(axis=0{out})")
         return lines
+
+
+def _by_columns(w: Any) -> bool:
+    """Whether ``w`` is a matrix array stored column by column (F-ordered, not also
+    C-ordered); False for a Tensor (a differentiable backward's operand)."""
+    flags = getattr(w, "flags", None)
+    return flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
 def _matmul_source(s: Any, a: str, b: str, into: str) -> str:
