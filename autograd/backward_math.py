@@ -164,17 +164,15 @@ def _finite_or_0(xp: Any, c: Any) -> Any:
 # (see ``Function.forward_source``): the forms of ArrayMath that a training step's hot path takes
 
 
-def zero_where_source(s: Any, a: str, g: str, g_array: Any, into: str, out: str) -> list[str]:
-    """Lines setting ``out`` to ``ArrayMath.where(a <= 0, 0, g, into)`` for ``a`` of g's shape
-    (ReLU's gradient): the select by mask where ``where`` takes it, the comparison written
-    straight into the mask (``into`` may be a's own buffer: each word is read before it is
-    written), else its call."""
+def zero_where_source(s: Any, cond: str, g: str, g_array: Any, into: str, out: str) -> list[str]:
+    """Lines setting ``out`` to ``ArrayMath.where(cond, 0, g, into)`` for a boolean ``cond`` of
+    g's shape (ReLU's gradient): the select by mask where ``where`` takes it, else its call."""
     if not (
         g_array.__class__ is np.ndarray
         and g_array.size >= SELECT_BY_MASK_FROM
         and g_array.dtype.kind == "f"
     ):
-        return [f"{out} = {s.math}.where({a} <= 0, 0, {g}, {into})"]
+        return [f"{out} = {s.math}.where({cond}, 0, {g}, {into})"]
     words, mask = s.const(np.dtype(f"u{g_array.itemsize}")), s.local("mask")
     made = (
         f"{s.fn('empty')}({s.const(g_array.shape)}, {words})"
@@ -183,7 +181,7 @@ def zero_where_source(s: Any, a: str, g: str, g_array: Any, into: str, out: str)
     )
     return [
         f"{mask} = {made}",
-        f"{s.fn('less_equal')}({a}, 0, out={mask})",  # 1 where a <= 0
+        f"{s.fn('copyto')}({mask}, {cond})",
         f"{s.fn('subtract')}({mask}, 1, out={mask})",
         f"{out} = {s.fn('bitwise_and')}({mask}, {g}.view({words}), out={mask})"
         f".view({s.const(g_array.dtype)})",

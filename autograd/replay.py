@@ -527,8 +527,7 @@ class _Lowering:
             if skip:  # the write of an update written in place
                 skip = False
             else:
-                then = p.program[i + 1] if i + 1 < len(p.program) else None
-                fused = self.in_place(e, then) or self.cast_into(e, then)
+                fused = self.in_place(e, p.program[i + 1] if i + 1 < len(p.program) else None)
                 if fused is not None:
                     skip = True
                     never.add(e[3])
@@ -847,29 +846,6 @@ class _Lowering:
         t = self.name("T", target[1])
         operands = ", ".join(map(self.operand, e[2]))
         return [f"{self.function(ufunc)}({operands}, out={t}.data)", *_bumped(t, target[1])]
-
-    def cast_into(self, e: Entry, then: Entry | None) -> list[str] | None:
-        """A ufunc with a boolean result that only feeds the cast after it (dropout's
-        ``(u >= p).to(x.dtype)``), as the ufunc writing straight into the cast's buffer:
-        the same 0s and 1s without the boolean array and the pass that converts it. None
-        where the pattern does not hold."""
-        if e[0] != "func" or getattr(e[1], "array_form", None) != "ufunc" or then is None:
-            return None
-        k = e[3]
-        if then[0] != "func" or getattr(then[1], "array_form", None) != "cast":
-            return None
-        if then[2][0] != ("s", k) or self.uses[k] != 1 or k in self.outputs:
-            return None
-        result, cast = _array(self.objects.get(k)), _array(self.objects.get(then[3]))
-        if getattr(result, "dtype", None) != np.bool_ or getattr(cast, "shape", 0) != result.shape:
-            return None
-        into = self.into(then[3])
-        if into == "None":
-            return None
-        (_, ufunc), *operands = e[2]
-        xp = backend_of(cast).xp
-        args = ", ".join(map(self.value, operands))
-        return [f"v{then[3]} = {self.function(getattr(xp, ufunc))}({args}, out={into})"]
 
     def argument(self, r: Ref) -> str:
         """A rebuilt call's argument: a step's value as a new tensor (a leaf that requires

@@ -184,7 +184,7 @@ class ReLU(Function):
         return [f"{s.out} = {s.fn('maximum')}({s.args[0]}, 0, out={s.into})"]
 
     def backward_source(self, s: Any) -> list[str]:
-        return zero_where_source(s, s.args[0], s.g, s.arrays[0], s.into[0], s.outs[0])
+        return zero_where_source(s, f"{s.args[0]} <= 0", s.g, s.arrays[0], s.into[0], s.outs[0])
 
 
 class LeakyReLU(Function):
