@@ -223,6 +223,7 @@ class Optimizer:
     def _update_one(
         self, xp: ModuleType, param: Tensor, p: Any, g: Any, group: dict[str, Any], flush: bool
     ) -> None:
+        """One parameter's update (its state made on its first), then the flush if due."""
         state = self.state.get(param)
         if state is None:
             state = self.state[param] = self._init_state(xp, p, group)
