@@ -378,6 +378,8 @@ class _Lowering:
         self.buffer_of: dict[int, tuple[int, Any]] = {}  # live value -> (buffer, its kind)
         self.pool: dict[Any, list[int]] = {}  # kind -> buffers free for a later value
         self.exclusive: set[int] = set()
+        self.arena_of: dict[int, tuple[int, int]] = {}  # gradient -> (buffer, owner's count)
+        self.arenas: dict[int, Any] = {}  # its buffer -> what _take_arena makes a new one of
         self.state: dict[int, dict[str, Any]] = {}  # node -> what its Source lines keep
         self.ns: dict[str, Any] = {
             "_acc": accumulate_grad,
@@ -389,6 +391,7 @@ class _Lowering:
             "_scalar": _scalar,
             "_setgrad": _setgrad,
             "_take": _take,
+            "_take_arena": _take_arena,
             "_refs": getrefcount,
             "_over": _over,
         }
@@ -510,6 +513,7 @@ class _Lowering:
             for i, e in enumerate(p.program)
             if e[0] == "leaf" and e[2][0] == "s" and self.uses[e[2][1]] == 1 and own(e[2][1])
         }
+        self.lay_grads(steal)
         # values whose array may outlive the line that last reads them: returned, kept as a
         # leaf's gradient, held by a node that a rebuilt op made; their buffers are not
         # handed to later values of the same replay
@@ -541,11 +545,54 @@ class _Lowering:
         lines.append(f"    return {{{out}}}")
         self.ns["OBJECTS"] = tuple(self.objs)
         self.ns["BUFFERS"] = self.buffers
+        self.ns["ARENAS"] = self.arenas
         device = self.device()
         if device is not None:  # the lines (and new buffers) run on the step's device
             self.ns["_on_device"] = functools.partial(*device)
             lines = [lines[0], "    with _on_device():", *("    " + x for x in lines[1:])]
         return "\n".join(lines) + "\n"
+
+    def lay_grads(self, steal: set[int]) -> None:
+        """Plan the gradients of each group of an optimizer whose ``step`` the recording
+        calls as views of one array, end to end in the group's order, and tell the optimizer
+        (``grads_laid_end_to_end``, see ``optim.flat``): its step then updates the group in
+        one pass of each ufunc. For groups whose every parameter gets a fresh NumPy gradient
+        of its own (kept as it is) of one dtype, C- or F-ordered; the arena's views count its
+        owner's references (``_take``'s ``base_refs``)."""
+        grad_of: dict[int, int] = {}  # id(parameter) -> the value kept as its gradient
+        for i in sorted(steal):
+            e = self.p.program[i]
+            if isinstance(e[1], Tensor):
+                grad_of.setdefault(id(e[1]), e[2][1])
+        for e in self.p.program:
+            lay = getattr(e[2], "grads_laid_end_to_end", None) if e[0] == "call" else None
+            if lay is None or getattr(e[1], "__name__", "") != "step":
+                continue
+            for index, group in enumerate(e[2].param_groups):
+                ks = [grad_of.get(id(t)) for t in group["params"]]
+                if not ks or None in ks or len(set(ks)) != len(ks):
+                    continue
+                arrays = [_array(self.objects.get(k)) for k in ks]
+                if any(
+                    a.__class__ is not np.ndarray
+                    or not a.ndim
+                    or not (a.flags.c_contiguous or a.flags.f_contiguous)
+                    or a.dtype != arrays[0].dtype
+                    or k in self.arena_of
+                    for a, k in zip(arrays, ks)
+                ):
+                    continue
+                layouts = layouts_of(arrays)
+                arena = np.empty(sum(a.size for a in arrays), arrays[0].dtype)
+                views = end_to_end(arena, layouts)
+                limit = _UNHELD_BASE - 1 + len(views)  # each view's base, getrefcount's own
+                js = list(range(len(self.buffers), len(self.buffers) + len(views)))
+                told = functools.partial(lay, index)
+                for k, j, v in zip(ks, js, views):
+                    self.arena_of[k] = (j, limit)
+                    self.arenas[j] = (js, layouts, arrays[0].dtype, told)
+                    self.buffers.append(v)
+                told(arena, views)
 
     def arrays_of_their_own(self) -> Callable[[int], bool]:
         """Whether value k's recorded array is its own: not a view, not another value's, a
@@ -613,7 +660,10 @@ class _Lowering:
         if key is None:
             return "None"
         free = self.pool.get(key)
-        if free:
+        limit = _UNHELD_BASE
+        if k in self.arena_of:  # a gradient laid end to end with its group's
+            j, limit = self.arena_of[k]
+        elif free:
             j = free.pop()
         else:
             j = len(self.buffers)
@@ -625,7 +675,9 @@ class _Lowering:
         b = f"BUFFERS[{j}]"
         unheld = f"_refs({b}) <= {_UNHELD}"
         if self.buffers[j].base is not None:  # and nothing holds a view of its memory
-            unheld += f" and _refs({b}.base) <= {_UNHELD_BASE}"
+            unheld += f" and _refs({b}.base) <= {limit}"
+        if k in self.arena_of:
+            return f"({b} if {unheld} else _take_arena(BUFFERS, {j}, ARENAS))"
         return f"({b} if {unheld} else _take(BUFFERS, {j}))"
 
     def over_operand(self, i: int, k: int | None, refs: Any, passed: bool = True) -> str | None:
@@ -906,6 +958,25 @@ def _planned_like(a: Any) -> Any:
     return buffer if order == tuple(range(a.ndim)) else buffer.transpose(np.argsort(order))
 
 
+def layouts_of(arrays: list[Any]) -> list[tuple[tuple[int, ...], bool]]:
+    """(shape, by columns) of each array: F-ordered and not C-ordered, or not."""
+    return [
+        (a.shape, a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous) for a in arrays
+    ]
+
+
+def end_to_end(flat: Any, layouts: list[tuple[tuple[int, ...], bool]]) -> list[Any]:
+    """Views of the 1-d array ``flat``, one after the other, of the shapes and layouts
+    ``layouts`` (``layouts_of``; by columns: the transpose of rows of the reversed shape)."""
+    views, start = [], 0
+    for shape, by_columns in layouts:
+        n = math.prod(shape)
+        part = flat[start : start + n]
+        start += n
+        views.append(part.reshape(shape[::-1]).T if by_columns else part.reshape(shape))
+    return views
+
+
 def _layout(a: Any) -> tuple[int, ...]:
     """The axes of ``a`` from the one its memory steps over most to the least (C order:
     0, 1, ...; Fortran order: ..., 1, 0): the order NumPy lays a new result out in
@@ -927,6 +998,20 @@ def _take(buffers: list[Any], j: int) -> Any:
         buffers[j].base is not None and getrefcount(buffers[j].base) > _UNHELD_BASE
     ):
         buffers[j] = _planned_like(buffers[j])
+    return buffers[j]
+
+
+def _take_arena(buffers: list[Any], j: int, arenas: dict[int, Any]) -> Any:
+    """``_take`` for a gradient laid end to end with its group's (``_Lowering.lay_grads``),
+    called where something holds it or a view of the arena: every gradient of the group gets
+    its place in a new arena (none of the old one is written again), which the optimizer is
+    told of."""
+    js, layouts, dtype, lay = arenas[j]
+    arena = np.empty(sum(math.prod(shape) for shape, _ in layouts), dtype)
+    views = end_to_end(arena, layouts)
+    for i, v in zip(js, views):
+        buffers[i] = v
+    lay(arena, views)
     return buffers[j]
 
 

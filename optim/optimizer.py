@@ -9,7 +9,10 @@ buffers, moment estimates, step counts), made at the parameter's first step.
 on the device where the parameter lives, under ``no_grad``: nothing is recorded in the graph.
 A subclass writes only the math: ``_update(xp, p, g, state, group)`` on raw arrays (``xp`` is
 NumPy or CuPy), with ``out=`` and in-place operators on the scratch arrays of ``_scratch``, so
-that a step allocates no new arrays once the first step has made the state.
+that a step allocates no new arrays once the first step has made the state. The same math
+runs once for a whole group where a compiled step has laid the group's gradients end to end
+(``grads_laid_end_to_end``, ``optim/flat.py``): ``p`` is then the group's ``Params``, ``g``
+and the state's arrays flat, so ``_update`` may read ``p`` only to write it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.grad_mode import _mode
 from autograd.tensor import bump_version
+
+from .flat import Arena, FlatState, Params
 
 
 class _Required:
@@ -80,6 +85,9 @@ class Optimizer:
         # (device, dtype, shape, strides, count) -> the views of its buffer that _scratch hands out
         self._scratch_views: dict[tuple[Any, ...], list[Any]] = {}
         self._steps = 0
+        # group index -> the arenas compiled steps lay its gradients in; its flat state
+        self._arenas: dict[int, list[Arena]] = {}
+        self._flat: dict[int, FlatState] = {}
         if isinstance(params, Tensor):
             raise TypeError(
                 f"{self._name}: params should be an iterable of Tensors or of dicts (parameter "
@@ -193,7 +201,12 @@ class Optimizer:
         with no_grad():
             # Every parameter is checked before any is changed: a step never stops half-applied.
             work = []
-            for group in self.param_groups:
+            flat_work = []  # groups whose gradients lie end to end in an arena: one update
+            for index, group in enumerate(self.param_groups):
+                laid = self._laid_flat(index, group)
+                if laid is not None:
+                    flat_work.append((group, *laid))
+                    continue
                 for i, param in enumerate(group["params"]):
                     grad = param._grad
                     if grad is None:
@@ -210,6 +223,16 @@ class Optimizer:
                     work.append((group, param, p, g))
             self._steps += 1
             flush = self.flush_subnormals and self._steps % FLUSH_SUBNORMALS_EVERY == 0
+            for group, arena, flat in flat_work:
+                params = group["params"]
+                p = Params([param.data for param in params], arena, flat.layouts)
+                state = flat.as_state()
+                self._update(np, p, arena, state, group)
+                flat.updated(state, [self.state[param] for param in params])
+                if flush:
+                    _flush_subnormals(np, [*p.arrays, *flat.arrays.values()])
+                for param in params:
+                    bump_version(param)
             for group, param, p, g in work:
                 if p.__class__ is np.ndarray:  # on the CPU: no device to enter
                     self._update_one(np, param, p, g, group, flush)
@@ -219,6 +242,44 @@ class Optimizer:
                         self._update_one(backend.xp, param, p, g, group, flush)
                 bump_version(param)  # graphs that saved the old value refuse to backpropagate
         return loss
+
+    def grads_laid_end_to_end(self, index: int, arena: Any, views: list[Any]) -> None:
+        """A compiled step plans the gradients of group ``index`` as ``views`` of ``arena``,
+        one after the other in the group's order: while they are there, ``step`` updates the
+        group at once (see ``optim.flat``)."""
+        arenas = self._arenas.setdefault(index, [])
+        arenas[:] = [a for a in arenas if a.arena() is not None]
+        arenas.append(Arena(arena, views))
+
+    def _flat_ok(self, group: dict[str, Any]) -> bool:
+        """Whether ``_update`` may take the group's parameters as one ``Params``: it reads
+        them only to write (no weight decay added to the gradient)."""
+        return not group.get("weight_decay") or getattr(self, "decoupled", False)
+
+    def _laid_flat(self, index: int, group: dict[str, Any]) -> Any:
+        """(arena, the flat state) where every parameter of group ``index`` holds
+        its gradient in one of the arenas laid for it, has its state, and the group may be
+        updated at once; else None (the step goes parameter by parameter)."""
+        arenas = self._arenas.get(index)
+        if not arenas or not self._flat_ok(group):
+            return None
+        params = group["params"]
+        for a in arenas:
+            arena = a.holding(params)
+            if arena is not None:
+                break
+        else:
+            return None
+        states = [self.state.get(param) for param in params]
+        if None in states:
+            return None
+        flat = self._flat.get(index)
+        if flat is None or not flat.current(states, a.layouts):
+            flat = FlatState.made(states, a.layouts)
+            if flat is None:
+                return None
+            self._flat[index] = flat
+        return arena, flat
 
     def _update_one(
         self, xp: ModuleType, param: Tensor, p: Any, g: Any, group: dict[str, Any], flush: bool
@@ -265,6 +326,8 @@ class Optimizer:
         """``count`` arrays shaped like ``p`` (its dtype, its device), for the temporaries of
         the update. They are views of one buffer per dtype and device, reused by every
         parameter and every step, so the update math allocates nothing."""
+        if p.__class__ is Params:  # a group's parameters at once: their flat size
+            p = p.like
         device = CPU if p.__class__ is np.ndarray else backend_of(p).device_of(p)
         key = (device, p.dtype, p.shape, p.strides, count)
         views = self._scratch_views.get(key)
@@ -402,7 +465,7 @@ def state_buffer(xp: ModuleType, state: dict[str, Any], key: str, p: Any) -> Any
     """``state[key]``, made as zeros like the parameter array ``p`` if it is not there yet."""
     b = state.get(key)
     if b is None:
-        b = state[key] = xp.zeros_like(p)
+        b = state[key] = xp.zeros_like(p.like if p.__class__ is Params else p)
     return b
 
 
