@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.replay import end_to_end, layouts_of
+from autograd.replay import aligned_empty, end_to_end, layouts_of
 
 
 class Params:
@@ -43,31 +43,34 @@ class Params:
 
 
 class Arena:
-    """The gradients of one group as a compiled step plans them: views of ``arena`` (held
-    weakly: the step's buffers own it) in the group's order, known by their ids, and their
-    ``layouts``."""
+    """The gradients of one group as a compiled step plans them: views of the 1-d ``arena``
+    in the group's order, known by their ids, and their ``layouts``. The array that owns the
+    arena's memory (the views' ``base``) is held weakly: the step's buffers keep it."""
 
-    __slots__ = ("arena", "ids", "layouts")
+    __slots__ = ("ids", "layouts", "owner", "start", "stop")
 
     def __init__(self, arena: Any, views: list[Any]) -> None:
-        self.arena = weakref.ref(arena)
+        owner = arena if arena.base is None else arena.base
+        self.owner = weakref.ref(owner)
+        self.start = (arena.ctypes.data - owner.ctypes.data) // arena.itemsize
+        self.stop = self.start + arena.size
         self.ids = [id(v) for v in views]
         self.layouts = layouts_of(views)
 
     def holding(self, params: list[Any]) -> Any:
         """The arena if each of ``params`` holds its gradient there now (NumPy parameters),
         else None."""
-        arena = self.arena()
-        if arena is None or len(params) != len(self.ids):
+        owner = self.owner()
+        if owner is None or len(params) != len(self.ids):
             return None
         for param, i in zip(params, self.ids):
             grad = param._grad
             if grad is None or param.data.__class__ is not np.ndarray:
                 return None
             g = grad.data
-            if id(g) != i or g.base is not arena:
+            if id(g) != i or g.base is not owner:
                 return None
-        return arena
+        return owner[self.start : self.stop]
 
 
 class FlatState:
@@ -102,7 +105,7 @@ class FlatState:
                     for v, (shape, _) in zip(values, layouts)
                 ):
                     return None
-                flat.arrays[key] = np.empty(n, dtype)
+                flat.arrays[key] = aligned_empty(n, dtype)
             elif any(v.__class__ is np.ndarray or v != values[0] for v in values):
                 return None
             else:

@@ -30,6 +30,7 @@ from autograd.backend import CPU, Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.grad_mode import _mode
+from autograd.replay import ALIGN, aligned_empty
 from autograd.tensor import bump_version
 
 from .flat import Arena, FlatState, Params
@@ -248,7 +249,7 @@ class Optimizer:
         one after the other in the group's order: while they are there, ``step`` updates the
         group at once (see ``optim.flat``)."""
         arenas = self._arenas.setdefault(index, [])
-        arenas[:] = [a for a in arenas if a.arena() is not None]
+        arenas[:] = [a for a in arenas if a.owner() is not None]
         arenas.append(Arena(arena, views))
 
     def _flat_ok(self, group: dict[str, Any]) -> bool:
@@ -336,14 +337,20 @@ class Optimizer:
             by_columns = p.ndim > 1 and p.flags.f_contiguous and not p.flags.c_contiguous
             buffer = self._scratch_arrays.get(key[:2])
             n = p.size
-            if buffer is None or buffer.size < count * n:
-                buffer = self._scratch_arrays[key[:2]] = backend.xp.empty(count * n, p.dtype)
+            line = max(1, ALIGN // p.dtype.itemsize)  # elements of a cache line
+            step = -(-n // line) * line  # on the CPU each view starts on one
+            if buffer is None or buffer.size < count * step:
+                if p.__class__ is np.ndarray:
+                    buffer = aligned_empty(count * step, p.dtype)
+                else:
+                    buffer = backend.xp.empty(count * step, p.dtype)
+                self._scratch_arrays[key[:2]] = buffer
                 # views of the buffer replaced are stale
                 self._scratch_views = {
                     k: v for k, v in self._scratch_views.items() if k[:2] != key[:2]
                 }
             shape = p.shape[::-1] if by_columns else p.shape  # in p's layout
-            views = [buffer[i * n : (i + 1) * n].reshape(shape) for i in range(count)]
+            views = [buffer[i * step : i * step + n].reshape(shape) for i in range(count)]
             self._scratch_views[key] = views = [v.T for v in views] if by_columns else views
         return views
 

@@ -78,7 +78,7 @@ def test_a_compiled_step_updates_each_group_at_once_with_eagers_bits(name, dtype
         assert flat is not None and (flat.arrays or name == "sgd")  # plain SGD keeps none
         for key, array in flat.arrays.items():
             for p in opt.param_groups[0]["params"]:
-                assert opt.state[p][key].base is array
+                assert opt.state[p][key].base is array.base  # (the memory's owner)
     else:
         assert flat is None
     assert not eager[3]._flat  # eager steps never lay gradients end to end
@@ -167,3 +167,15 @@ def test_a_state_saved_from_flat_updates_continues_eagerly_with_the_same_bits():
                 assert value.tobytes() == other.tobytes() and value.base is None
             else:
                 assert value == other
+
+
+def test_the_flat_arrays_start_on_cache_lines():
+    """The arena, the flat state and the optimizer's scratch views start on 64-byte lines
+    (elementwise loops over them run faster than over NumPy's 16-byte-aligned arrays)."""
+    _, _, _, opt = run(True, "adam", data(2), 5)
+    params = opt.param_groups[0]["params"]
+    arena = opt._arenas[0][-1].holding(params)
+    assert arena is not None and arena.ctypes.data % 64 == 0
+    assert all(a.ctypes.data % 64 == 0 for a in opt._flat[0].arrays.values())
+    assert all(v.ctypes.data % 64 == 0 for v in opt._scratch(arena, 2))
+    assert all(v.ctypes.data % 64 == 0 for v in opt._scratch(params[1].data, 2))
