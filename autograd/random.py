@@ -84,9 +84,8 @@ def _stream_call(method: str) -> Any:
     """Marks ``rand`` (``method`` "random") and ``randn`` ("standard_normal") with
     ``stream_call(args, kwargs)``: for a recorded draw of a given dtype from a NumPy stream
     with no gradient, (generator, method, shape, dtype), the call a compiled step's line makes
-    in its place
-    (``generator.rng.<method>(shape, dtype=dtype)``, read at each replay: a reseeded stream is
-    the new one); else None."""
+    in its place (``generator.rng.<method>(shape, dtype=dtype)``, the stream read at each
+    replay: a reseeded one is the new one); else None."""
 
     def plan(args: tuple, kwargs: dict) -> tuple[Generator, str, tuple[int, ...], Any] | None:
         if kwargs.get("requires_grad") or kwargs.get("dtype") is None:

@@ -557,8 +557,9 @@ class _Lowering:
         calls as views of one array, end to end in the group's order, and tell the optimizer
         (``grads_laid_end_to_end``, see ``optim.flat``): its step then updates the group in
         one pass of each ufunc. For groups whose every parameter gets a fresh NumPy gradient
-        of its own (kept as it is) of one dtype, C- or F-ordered; the arena's views count its
-        owner's references (``_take``'s ``base_refs``)."""
+        of its own (kept as it is) of one dtype, C- or F-ordered. A view's held check counts
+        the arena's other views; where anything else holds one, ``_take_arena`` lays the
+        whole group in a new arena."""
         grad_of: dict[int, int] = {}  # id(parameter) -> the value kept as its gradient
         for i in sorted(steal):
             e = self.p.program[i]
@@ -583,8 +584,7 @@ class _Lowering:
                 ):
                     continue
                 layouts = layouts_of(arrays)
-                arena = aligned_empty(sum(a.size for a in arrays), arrays[0].dtype)
-                views = end_to_end(arena, layouts)
+                arena, views = _new_arena(layouts, arrays[0].dtype)
                 limit = _UNHELD_BASE - 1 + len(views)  # each view's base, getrefcount's own
                 js = list(range(len(self.buffers), len(self.buffers) + len(views)))
                 told = functools.partial(lay, index)
@@ -969,23 +969,34 @@ def aligned_empty(n: int, dtype: Any) -> Any:
     return owner[start : start + n]
 
 
+def by_columns(a: Any) -> bool:
+    """Whether ``a`` is an array stored column by column: F-ordered and not also C-ordered
+    (False for what has no ``flags``: a Tensor)."""
+    flags = getattr(a, "flags", None)
+    return flags is not None and flags.f_contiguous and not flags.c_contiguous
+
+
 def layouts_of(arrays: list[Any]) -> list[tuple[tuple[int, ...], bool]]:
-    """(shape, by columns) of each array: F-ordered and not C-ordered, or not."""
-    return [
-        (a.shape, a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous) for a in arrays
-    ]
+    """(shape, ``by_columns``) of each array."""
+    return [(a.shape, by_columns(a)) for a in arrays]
 
 
 def end_to_end(flat: Any, layouts: list[tuple[tuple[int, ...], bool]]) -> list[Any]:
     """Views of the 1-d array ``flat``, one after the other, of the shapes and layouts
     ``layouts`` (``layouts_of``; by columns: the transpose of rows of the reversed shape)."""
     views, start = [], 0
-    for shape, by_columns in layouts:
+    for shape, columns in layouts:
         n = math.prod(shape)
         part = flat[start : start + n]
         start += n
-        views.append(part.reshape(shape[::-1]).T if by_columns else part.reshape(shape))
+        views.append(part.reshape(shape[::-1]).T if columns else part.reshape(shape))
     return views
+
+
+def _new_arena(layouts: list[tuple[tuple[int, ...], bool]], dtype: Any) -> tuple[Any, list[Any]]:
+    """An arena on a cache line for arrays of ``layouts``, and its views (``end_to_end``)."""
+    arena = aligned_empty(sum(math.prod(shape) for shape, _ in layouts), dtype)
+    return arena, end_to_end(arena, layouts)
 
 
 def _layout(a: Any) -> tuple[int, ...]:
@@ -1018,8 +1029,7 @@ def _take_arena(buffers: list[Any], j: int, arenas: dict[int, Any]) -> Any:
     its place in a new arena (none of the old one is written again), which the optimizer is
     told of."""
     js, layouts, dtype, lay = arenas[j]
-    arena = aligned_empty(sum(math.prod(shape) for shape, _ in layouts), dtype)
-    views = end_to_end(arena, layouts)
+    arena, views = _new_arena(layouts, dtype)
     for i, v in zip(js, views):
         buffers[i] = v
     lay(arena, views)

@@ -111,12 +111,19 @@ class FlatState:
             else:
                 flat.numbers[key] = values[0]
         for key, array in flat.arrays.items():
-            parts = end_to_end(array, layouts)
-            for s, part in zip(states, parts):
-                part[...] = s[key]
-                s[key] = part
-            flat.ids[key] = [id(part) for part in parts]
+            flat._spread(key, array, states, copy=True)
         return flat
+
+    def _spread(self, key: str, array: Any, states: list[dict[str, Any]], copy: bool) -> None:
+        """Make each parameter's ``state[key]`` its view of the flat ``array`` (``copy``: the
+        values it held first copied in)."""
+        parts = end_to_end(array, self.layouts)
+        for s, part in zip(states, parts):
+            if copy:
+                part[...] = s[key]
+            s[key] = part
+        self.arrays[key] = array
+        self.ids[key] = [id(part) for part in parts]
 
     def current(self, states: list[dict[str, Any]], layouts: list[Any]) -> bool:
         """Whether ``states`` still hold this flat state's views and numbers, laid out so."""
@@ -143,11 +150,7 @@ class FlatState:
         for key, v in state.items():
             if v.__class__ is np.ndarray:
                 if self.arrays.get(key) is not v:
-                    self.arrays[key] = v
-                    parts = end_to_end(v, self.layouts)
-                    for s, part in zip(states, parts):
-                        s[key] = part
-                    self.ids[key] = [id(part) for part in parts]
+                    self._spread(key, v, states, copy=False)
             else:
                 self.numbers[key] = v
                 for s in states:

@@ -30,7 +30,7 @@ from autograd.backend import CPU, Backend, backend_of, transfer
 from autograd.compiler import replayed_whole
 from autograd.conversion import writable_data
 from autograd.grad_mode import _mode
-from autograd.replay import ALIGN, aligned_empty
+from autograd.replay import ALIGN, aligned_empty, end_to_end, layouts_of
 from autograd.tensor import bump_version
 
 from .flat import Arena, FlatState, Params
@@ -334,7 +334,6 @@ class Optimizer:
         views = self._scratch_views.get(key)
         if views is None:
             backend: Backend = backend_of(p)
-            by_columns = p.ndim > 1 and p.flags.f_contiguous and not p.flags.c_contiguous
             buffer = self._scratch_arrays.get(key[:2])
             n = p.size
             line = max(1, ALIGN // p.dtype.itemsize)  # elements of a cache line
@@ -349,9 +348,9 @@ class Optimizer:
                 self._scratch_views = {
                     k: v for k, v in self._scratch_views.items() if k[:2] != key[:2]
                 }
-            shape = p.shape[::-1] if by_columns else p.shape  # in p's layout
-            views = [buffer[i * step : i * step + n].reshape(shape) for i in range(count)]
-            self._scratch_views[key] = views = [v.T for v in views] if by_columns else views
+            layout = layouts_of([p])  # in p's layout
+            views = [end_to_end(buffer[i * step : i * step + n], layout)[0] for i in range(count)]
+            self._scratch_views[key] = views
         return views
 
     # ------------------------------------------------------------ save / load

@@ -29,6 +29,7 @@ from ..compiler import rebuilt, recorded
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..function import Function
 from ..operands import as_tensor, cast_constant, common_float_dtype, operands
+from ..replay import by_columns
 from ..tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -68,7 +69,7 @@ class Linear(Function):
             rows = math.prod(g.shape[:-1])  # not -1: a size-0 axis would leave it ambiguous
             g, x = g.reshape((rows, g.shape[-1])), x.reshape((rows, x.shape[-1]))
         gw = None
-        if self.needs_grad(1) and _by_columns(w):  # in w's layout: gw^T = x^T g, by rows
+        if self.needs_grad(1) and by_columns(w):  # in w's layout: gw^T = x^T g, by rows
             gw = into[1]
             if gw is None:
                 gw = backend_of(g).xp.empty(w.shape, dtype=g.dtype, order="F")
@@ -89,7 +90,7 @@ class Linear(Function):
             return None  # batch axes, reshaped by backward
         (x, w, *b), g, outs, into = s.args, s.g, s.outs, s.into
         lines = [f"{outs[0]} = {_matmul_source(s, g, w, into[0])}"] if self.needs_grad(0) else []
-        if self.needs_grad(1) and _by_columns(s.arrays[2]):  # (g, x, w, b)
+        if self.needs_grad(1) and by_columns(s.arrays[2]):  # (g, x, w, b)
             if into[1] == "None":
                 return None
             lines += [f"{outs[1]} = {into[1]}", f"{s.fn('matmul')}({x}.T, {g}, out={outs[1]}.T)"]
@@ -99,13 +100,6 @@ class Linear(Function):
             out = "" if into[2] == "None" else f", out={into[2]}"
             lines.append(f"{outs[2]} = {g}.sum(axis=0{out})")
         return lines
-
-
-def _by_columns(w: Any) -> bool:
-    """Whether ``w`` is a matrix array stored column by column (F-ordered, not also
-    C-ordered); False for a Tensor (a differentiable backward's operand)."""
-    flags = getattr(w, "flags", None)
-    return flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
 def _matmul_source(s: Any, a: str, b: str, into: str) -> str:
