@@ -7,6 +7,7 @@ seeds once at the start is repeatable. Pass ``generator=`` for an independent st
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,26 +81,35 @@ def manual_seed(seed: int) -> Generator:
     return cpu
 
 
-def _stream_call(method: str) -> Any:
-    """Marks ``rand`` (``method`` "random") and ``randn`` ("standard_normal") with
-    ``stream_call(args, kwargs)``: for a recorded draw of a given dtype from a NumPy stream
-    with no gradient, (generator, method, shape, dtype), the call a compiled step's line makes
-    in its place (``generator.rng.<method>(shape, dtype=dtype)``, the stream read at each
-    replay: a reseeded one is the new one); else None."""
-
-    def plan(args: tuple, kwargs: dict) -> tuple[Generator, str, tuple[int, ...], Any] | None:
-        if kwargs.get("requires_grad") or kwargs.get("dtype") is None:
-            return None  # (the default dtype is read when the draw runs)
-        gen, dtype = _setup(kwargs.get("generator"), kwargs.get("device"), kwargs.get("dtype"))
-        if not isinstance(gen.rng, np.random.Generator):
-            return None
-        return gen, method, shape_args(args), dtype
+def _replayed_by(plan: Any) -> Any:
+    """Marks a draw with ``stream_call(args, kwargs)``, the call a compiled step's line makes
+    in its place (the stream read at each replay: a reseeded one is the new one; no tensor
+    made): (generator, call, args) where ``call`` is the name of a method of
+    ``generator.rng``, called as ``rng.<call>(shape, dtype=dtype)`` for args (shape, dtype),
+    or a function called as ``call(generator.rng, *args)``; or None (the draw is called
+    again)."""
 
     def mark(fn: Any) -> Any:
         fn.stream_call = plan
         return fn
 
     return mark
+
+
+def _stream_call(method: str) -> Any:
+    """``_replayed_by`` for ``rand`` (``method`` "random") and ``randn`` ("standard_normal"):
+    a draw of a given dtype from a NumPy stream with no gradient replays as the generator's
+    own call."""
+
+    def plan(args: tuple, kwargs: dict) -> tuple[Generator, str, tuple[Any, ...]] | None:
+        if kwargs.get("requires_grad") or kwargs.get("dtype") is None:
+            return None  # (the default dtype is read when the draw runs)
+        gen, dtype = _setup(kwargs.get("generator"), kwargs.get("device"), kwargs.get("dtype"))
+        if not isinstance(gen.rng, np.random.Generator):
+            return None
+        return gen, method, (shape_args(args), dtype)
+
+    return _replayed_by(plan)
 
 
 @drawn
@@ -179,6 +189,41 @@ def randint(
 
 def _is_int(v: Any) -> bool:
     return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "__len__")
+
+
+def keep_threshold(p: float) -> int:
+    """The 32-bit threshold t of ``keep_mask`` for dropping with probability p:
+    t = round(p 2^32), so an element is dropped with probability t / 2^32, within 2^-33 of p."""
+    return round(p * 2**32)
+
+
+def _keep_call(args: tuple, kwargs: dict) -> tuple[Generator, Any, tuple[Any, ...]]:
+    """``stream_call`` of ``keep_mask``: the backend's draw from the generator's stream."""
+    bound = inspect.signature(keep_mask.__wrapped__).bind(*args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    gen, _ = _setup(a["generator"], a["device"], None)
+    return gen, gen._backend.keep_mask, (shape_args((a["shape"],)), keep_threshold(a["p"]))
+
+
+@drawn
+@_replayed_by(_keep_call)
+def keep_mask(
+    shape: Sequence[int],
+    p: float,
+    generator: Generator | None = None,
+    device: str | Device | None = None,
+) -> Tensor:
+    """Dropout's mask: a bool tensor of ``shape``, each element True (kept) with probability
+    1 - p, independently, drawn from ``generator`` or the default generator of ``device``
+    (``Backend.keep_mask``: from 32-bit integers u of the stream, kept where
+    u >= ``keep_threshold(p)``)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"keep_mask: p is a probability in [0, 1], got {p}")
+    gen, _ = _setup(generator, device, None)
+    with gen._backend.device_context(gen.device):
+        data = gen._backend.keep_mask(gen.rng, shape_args((shape,)), keep_threshold(p))
+    return _make(data, None)
 
 
 @drawn

@@ -843,10 +843,14 @@ class _Lowering:
         if kind == "source":
             plan = getattr(e[1], "stream_call", None)
             plan = plan and plan(e[2], e[3])
-            if plan is not None:  # rand, randn: the stream's own call, no tensor made
-                gen, method, shape, dtype = plan
-                dtype = self.name("C", dtype)
-                return [f"v{e[4]} = {self.name('R', gen)}.rng.{method}({shape!r}, dtype={dtype})"]
+            if plan is not None:  # rand, randn, keep_mask: the stream's call, no tensor made
+                gen, call, args = plan
+                rng = f"{self.name('R', gen)}.rng"
+                if isinstance(call, str):  # a method of the stream: (shape, dtype)
+                    shape, dtype = args
+                    return [f"v{e[4]} = {rng}.{call}({shape!r}, dtype={self.name('C', dtype)})"]
+                args = "".join(f", {self.name('C', a)}" for a in args)
+                return [f"v{e[4]} = {self.function(call)}({rng}{args})"]
             draw = functools.partial(e[1], *e[2], **e[3])
             return [f"v{e[4]} = {self.name('S', draw)}().data"]
         if kind == "func":

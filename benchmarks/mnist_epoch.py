@@ -12,9 +12,11 @@ epoch on 48,000 images in batches of 128 (375 steps), four ways:
   directly with NumPy arrays (the floor for any NumPy-based engine), flushing subnormals to 0
   as ``optim`` does (without it, the running averages of dead units decay into subnormals
   and the epochs of a plain NumPy loop slow down threefold), with the weights stored
-  (in, out) as Keras stores them: the targets' reference. Beside it, as a diagnostic, the
-  same loop with the weights stored (out, in) as arraygrad and PyTorch store them (other
-  matrix products for the BLAS, see ``numpy_epoch_fn``);
+  (in, out) as Keras stores them and the dropout masks drawn as float32 uniforms: the
+  targets' reference. Beside it, as diagnostics, the same loop with the weights stored
+  (out, in) as arraygrad and PyTorch store them (other matrix products for the BLAS), and
+  the same loop drawing its masks from 32-bit integers as arraygrad's dropout does (see
+  ``numpy_epoch_fn``);
 * PyTorch CPU (when installed, ``pip install torch==2.13.0``) with as many threads as NumPy's
   BLAS uses: the count of ``nn.train.threads`` (the cores other processes leave free,
   ``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
@@ -23,10 +25,13 @@ The images are random float32 values in [0, 1) of MNIST's size (the time of dens
 does not depend on the values), so the script needs no download. Every contestant gathers
 each batch with one fancy index (``x[idx]``, a new array) and uses it as it is: the arraygrad
 steps take it with ``autograd.from_numpy`` (no second copy, as ``nn``'s DataLoader), PyTorch
-with ``xt[i]``. Each contestant runs its epochs interleaved with the others' and the medians
-are compared.
+with ``xt[i]``. In each round every contestant but PyTorch runs one epoch, the epochs
+interleaved CHUNK (25) steps at a time, the order rotating from round to round, so that a
+drift of the machine's speed hits all alike; a ratio is the median over rounds of the epoch
+times' ratio in the round. PyTorch runs its epochs after them (its OpenMP workers keep
+spinning after each call and would slow down whoever came next).
 
-    python benchmarks/mnist_epoch.py             # 5 epochs each
+    python benchmarks/mnist_epoch.py             # 4 epochs each
     python benchmarks/mnist_epoch.py --repeats 2 # quicker
 """
 
@@ -36,7 +41,7 @@ import argparse
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import numpy as np
 from nn_step import steady_malloc  # benchmarks/ is on sys.path
@@ -51,6 +56,35 @@ SIZES = (784, 256, 128, 10)
 DROPOUT = (0.4, 0.3)
 LR, RHO, EPS = 1e-3, 0.9, 1e-7
 N_TRAIN, BATCH = 48_000, 128
+CHUNK = 25  # steps of one contestant's epoch before the next contestant's turn
+Epoch = Generator[None, None, float]  # runs CHUNK steps a next(); returns the last loss
+
+
+def run_epoch(epoch: Epoch) -> float:
+    """Run a whole epoch at once; its last loss."""
+    try:
+        while True:
+            next(epoch)
+    except StopIteration as done:
+        return done.value
+
+
+def interleaved(epochs: dict[str, Epoch], times: dict[str, list[float]]) -> None:
+    """Run an epoch of each contestant, CHUNK steps of each in turn, adding each one's time
+    (the sum of its chunks) to ``times``: a drift of the machine's speed, which on a shared
+    VM moves over seconds, then hits every contestant of the round alike."""
+    spent = dict.fromkeys(epochs, 0.0)
+    running = dict(epochs)
+    while running:
+        for name, epoch in list(running.items()):
+            start = time.perf_counter()
+            try:
+                next(epoch)
+            except StopIteration:
+                del running[name]
+            spent[name] += time.perf_counter() - start
+    for name, t in spent.items():
+        times[name].append(t)
 
 
 def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +102,7 @@ def batches(n: int, rng: np.random.Generator) -> list[np.ndarray]:
 # ---------------------------------------------------------------- arraygrad
 
 
-def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable[[], float]:
+def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable[[], Epoch]:
     """An epoch of the arraygrad step, eager or under ``autograd.compile`` (the same step:
     recorded on the first two batches of each shape, the last smaller batch included, then
     replayed)."""
@@ -88,12 +122,14 @@ def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable
     if compiled:
         step = ag.compile(step)
 
-    def epoch() -> float:
+    def epoch() -> Epoch:
         loss = None
-        for idx in batches(len(x), rng):
+        for k, idx in enumerate(batches(len(x), rng), 1):
             # the gather makes the batch's arrays, as the NumPy loop's x[idx]; the tensors share
             # them (as nn's DataLoader does) instead of copying them again (autograd.tensor)
             loss = step(ag.from_numpy(x[idx]), ag.from_numpy(y[idx]))
+            if k % CHUNK == 0:
+                yield
         return float(loss)
 
     return epoch
@@ -102,11 +138,16 @@ def arraygrad_epoch_fn(x: np.ndarray, y: np.ndarray, compiled: bool) -> Callable
 # ---------------------------------------------------------------- raw NumPy
 
 
-def numpy_epoch_fn(x: np.ndarray, y: np.ndarray, out_in: bool = False) -> Callable[[], float]:
+def numpy_epoch_fn(
+    x: np.ndarray, y: np.ndarray, out_in: bool = False, bits: bool = False
+) -> Callable[[], Epoch]:
     """The raw NumPy epoch, with each weight stored (in, out) as Keras (ISLR's library)
     stores it, x @ W; or (``out_in``) the same values stored (out, in) as arraygrad and
     PyTorch store them, x @ W.T: the same math, other matrix products for the BLAS (on
-    OpenBLAS, x @ W.T of the first layer is about 12% slower than x @ W)."""
+    OpenBLAS, x @ W.T of the first layer is about 12% slower than x @ W). The dropout masks
+    come from float32 uniforms, u >= p, as one writes them in NumPy; or (``bits``) from the
+    32-bit halves of the generator's raw 64-bit words, u >= round(p 2^32), as arraygrad's
+    dropout draws them (``Backend.keep_mask``: about half the time of the uniforms)."""
     rng = np.random.default_rng(0)
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
@@ -118,18 +159,21 @@ def numpy_epoch_fn(x: np.ndarray, y: np.ndarray, out_in: bool = False) -> Callab
     order_rng = np.random.default_rng(1)
     eye = np.eye(SIZES[-1], dtype=np.float32)
 
+    def kept(shape: tuple[int, ...], p: float) -> np.ndarray:
+        if not bits:
+            return rng.random(shape, dtype=np.float32) >= p
+        n = shape[0] * shape[1]
+        u = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+        return u >= np.uint32(round(p * 2**32))
+
     def step(xb: np.ndarray, yb: np.ndarray) -> float:
         w1, b1, w2, b2, w3, b3 = (p.T if out_in and p.ndim == 2 else p for p in params)
         n = len(xb)
         h1 = xb @ w1 + b1
-        m1 = (rng.random(h1.shape, dtype=np.float32) >= DROPOUT[0]) * np.float32(
-            1 / (1 - DROPOUT[0])
-        )
+        m1 = kept(h1.shape, DROPOUT[0]) * np.float32(1 / (1 - DROPOUT[0]))
         a1 = np.maximum(h1, 0) * m1
         h2 = a1 @ w2 + b2
-        m2 = (rng.random(h2.shape, dtype=np.float32) >= DROPOUT[1]) * np.float32(
-            1 / (1 - DROPOUT[1])
-        )
+        m2 = kept(h2.shape, DROPOUT[1]) * np.float32(1 / (1 - DROPOUT[1]))
         a2 = np.maximum(h2, 0) * m2
         z = a2 @ w3 + b3
         z = z - z.max(axis=1, keepdims=True)
@@ -151,13 +195,15 @@ def numpy_epoch_fn(x: np.ndarray, y: np.ndarray, out_in: bool = False) -> Callab
 
     tiny = np.finfo(np.float32).tiny
 
-    def epoch() -> float:
+    def epoch() -> Epoch:
         loss = 0.0
         for k, idx in enumerate(batches(len(x), order_rng), 1):
             loss = step(x[idx], y[idx])
             if k % FLUSH_SUBNORMALS_EVERY == 0:  # as optim does (see optim/optimizer.py)
                 for a in (*params, *square_avg):
                     a[np.abs(a) < tiny] = 0
+            if k % CHUNK == 0:
+                yield
         return loss
 
     return epoch
@@ -166,7 +212,7 @@ def numpy_epoch_fn(x: np.ndarray, y: np.ndarray, out_in: bool = False) -> Callab
 # ---------------------------------------------------------------- PyTorch
 
 
-def torch_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
+def torch_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], Epoch] | None:
     try:
         import torch
     except ImportError:
@@ -184,14 +230,16 @@ def torch_epoch_fn(x: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
     rng = np.random.default_rng(1)
     model.train()
 
-    def epoch() -> float:
+    def epoch() -> Epoch:
         loss = None
-        for idx in batches(len(x), rng):
+        for k, idx in enumerate(batches(len(x), rng), 1):
             i = torch.from_numpy(idx)
             loss = torch.nn.functional.cross_entropy(model(xt[i]), yt[i])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if k % CHUNK == 0:
+                yield
         return float(loss.detach())
 
     return epoch
@@ -216,6 +264,7 @@ def run(args: argparse.Namespace, threads: int) -> None:
     pair = {
         "raw NumPy": numpy_epoch_fn(x, y),
         "raw NumPy (out, in)": numpy_epoch_fn(x, y, out_in=True),
+        "raw NumPy (bits)": numpy_epoch_fn(x, y, bits=True),
         "arraygrad": arraygrad_epoch_fn(x, y, compiled=False),
         "compiled": arraygrad_epoch_fn(x, y, compiled=True),
     }
@@ -224,33 +273,32 @@ def run(args: argparse.Namespace, threads: int) -> None:
         f"MLP 784-256-128-10 + dropout {DROPOUT}, RMSprop; {threads} BLAS/torch threads; "
         f"malloc: {'freed memory kept' if steady else 'system settings'}"
     )
-    warm = {name: fn() for name, fn in pair.items()}  # warm-up epoch
+    warm = {name: run_epoch(fn()) for name, fn in pair.items()}  # warm-up epoch
     if not np.isclose(warm["raw NumPy"], warm["raw NumPy (out, in)"], rtol=1e-3):
         raise SystemExit(f"the two NumPy layouts disagree: {warm}")
     times: dict[str, list[float]] = {name: [] for name in pair}
     ratios: dict[str, list[float]] = {"arraygrad": [], "compiled": []}
     same_layout: list[float] = []  # compiled against the (out, in) NumPy epoch
+    same_masks: list[float] = []  # compiled against the NumPy epoch drawing masks as arraygrad
     for r in range(args.repeats):
         names = list(pair)
         k = r % len(names)
-        for name in names[k:] + names[:k]:  # each contestant in each place in turn
-            start = time.perf_counter()
-            pair[name]()
-            times[name].append(time.perf_counter() - start)
+        interleaved({name: pair[name]() for name in names[k:] + names[:k]}, times)
         for name, rs in ratios.items():
             rs.append(times[name][-1] / times["raw NumPy"][-1])
         same_layout.append(times["compiled"][-1] / times["raw NumPy (out, in)"][-1])
+        same_masks.append(times["compiled"][-1] / times["raw NumPy (bits)"][-1])
     torch_fn = torch_epoch_fn(x, y)  # timed last: its OpenMP workers keep spinning after use
     if torch_fn is not None:
         import torch
 
         torch.set_num_threads(threads)
         name = f"PyTorch {torch.__version__}"
-        torch_fn()
+        run_epoch(torch_fn())
         times[name] = []
         for _ in range(args.repeats):
             start = time.perf_counter()
-            torch_fn()
+            run_epoch(torch_fn())
             times[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     for name, median in medians.items():
@@ -263,6 +311,10 @@ def run(args: argparse.Namespace, threads: int) -> None:
     print(
         f"  compiled / raw NumPy (out, in): {statistics.median(same_layout):.3f} (the same "
         f"weight layout as arraygrad's; not the target's reference)"
+    )
+    print(
+        f"  compiled / raw NumPy (bits): {statistics.median(same_masks):.3f} (dropout's masks "
+        f"drawn as arraygrad draws them; not the target's reference)"
     )
     if torch_fn is not None:
         for contestant in ("arraygrad", "compiled"):

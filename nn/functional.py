@@ -15,6 +15,7 @@ from autograd import Generator, Tensor
 from autograd.errors import ShapeError
 from autograd.ops.nn_ops import binary_cross_entropy as binary_cross_entropy_op
 from autograd.ops.nn_ops import check_broadcasts, check_reduction, same_shape_target
+from autograd.random import keep_mask
 
 __all__ = [
     "batch_norm",
@@ -51,16 +52,17 @@ def dropout(
     """Inverted dropout: each element is zeroed with probability ``p`` and the survivors are
     scaled by 1 / (1 - p), so E[dropout(x)] = x. The identity when not ``training``.
 
-    The mask is drawn (as float32 uniforms, whatever x's dtype) from ``generator``, or from
-    the default generator of x's device: the same seed gives the same mask.
+    The mask is drawn (``autograd.random.keep_mask``: 32-bit integers, whatever x's dtype)
+    from ``generator``, or from the default generator of x's device: the same seed gives the
+    same mask.
     """
     _check_probability(p)
     if not training or p == 0:
         return x
     if p == 1:
         return x * 0.0
-    u = ag.rand(x.shape, generator=generator, dtype=ag.float32, device=x.device)
-    mask = (u >= p).to(x.dtype) * (1.0 / (1.0 - p))
+    keep = keep_mask(x.shape, p, generator, x.device)
+    mask = keep.to(x.dtype) * (1.0 / (1.0 - p))
     return x * mask
 
 

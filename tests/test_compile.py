@@ -574,21 +574,23 @@ def test_sampling_from_the_steps_probabilities_draws_again_at_each_replay():
     assert len({str(actions) for _, actions in results[1]}) > 1  # new draws each call
 
 
-def test_rand_and_randn_replay_as_their_streams_calls_reseeded_streams_included():
-    """Draws of a given dtype replay as the generator's own call (no tensor made), reading its
-    stream at each replay: reseeding between calls (``manual_seed``, a generator's own) gives
-    eager's numbers; a draw in the default dtype calls ``rand`` again (the default is read
-    when it runs)."""
+def test_random_draws_replay_as_their_streams_calls_reseeded_streams_included():
+    """Draws of a given dtype replay as the generator's own call, dropout's masks as the
+    backend's draw from the stream (no tensor made), reading the stream at each replay:
+    reseeding between calls (``manual_seed``, a generator's own) gives eager's numbers; a
+    draw in the default dtype calls ``rand`` again (the default is read when it runs)."""
     results, sources = [], []
     for compiled in (False, True):
         ag.manual_seed(0)
         gen = ag.Generator().manual_seed(3)
+        drops = nn.Dropout(0.4), nn.Dropout(0.25, generator=gen)
 
-        def step(x, gen=gen):
+        def step(x, gen=gen, drops=drops):
             noise = ag.randn(x.shape, dtype=ag.float64, generator=gen)
             u = ag.rand(x.shape, dtype=ag.float32)
             default = ag.rand(2)
-            return x * noise + u.to(ag.float64), default
+            dropped = drops[1](drops[0](x) * 2.0)
+            return x * noise + u.to(ag.float64) + dropped, default
 
         step = ag.compile(step) if compiled else step
         out = []
@@ -610,6 +612,7 @@ def test_rand_and_randn_replay_as_their_streams_calls_reseeded_streams_included(
         ".rng.standard_normal((3, 4), dtype=" in replay and ".rng.random((3, 4), dtype=" in replay
     )
     assert replay.count(".rng.") == 2  # the draw in the default dtype calls rand
+    assert replay.count("keep_mask") == 2 and replay.count(".rng, ") == 2  # the masks
 
 
 def test_gradients_of_arguments_that_require_grad_go_to_each_calls_tensors():

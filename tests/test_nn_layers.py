@@ -172,6 +172,39 @@ def test_dropout_gradients(shape: tuple[int, int], p: float, data) -> None:
     np.testing.assert_allclose(x.grad.numpy(), mask, rtol=1e-15)
 
 
+@given(
+    shape=st.lists(st.integers(0, 5), max_size=3).map(tuple),
+    p=st.sampled_from([1e-9, 0.1, 0.4, 0.5, 0.75, 1 - 1e-10]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_keep_mask_is_the_streams_32_bit_draws_against_the_threshold(shape, p, seed) -> None:
+    """keep_mask takes ceil(n / 2) raw 64-bit words from the stream, their 32-bit halves in
+    memory order, and keeps u >= round(p 2^32) (all dropped where that is 2^32); the stream
+    then continues from there, as a clone of it shows."""
+    gen = ag.Generator().manual_seed(seed)
+    clone = np.random.Generator(np.random.PCG64())
+    clone.bit_generator.state = gen.rng.bit_generator.state
+    mask = ag.random.keep_mask(shape, p, gen)
+    n = math.prod(shape)
+    u = clone.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+    t = round(p * 2**32)
+    assert mask.dtype == np.bool_ and mask.shape == shape
+    np.testing.assert_array_equal(mask.numpy(), u >= t if t < 2**32 else np.zeros(shape, bool))
+    assert gen.rng.random() == clone.random()  # the same place in the stream
+
+
+@pytest.mark.parametrize("p", [0.1, 0.4, 0.7])
+def test_keep_mask_keeps_each_element_with_probability_one_minus_p(p) -> None:
+    n = 400_000
+    kept = ag.random.keep_mask((n,), p, ag.Generator().manual_seed(0)).numpy()
+    sigma = math.sqrt(p * (1 - p) / n)
+    assert abs(kept.mean() - (1 - p)) < 5 * sigma
+    # independent elements: neighbours (the two halves of one 64-bit word) uncorrelated
+    pairs = kept[: n // 2 * 2].reshape(-1, 2)
+    both = (pairs[:, 0] & pairs[:, 1]).mean()
+    assert abs(both - (1 - p) ** 2) < 5 * math.sqrt((1 - p) ** 2 / (n // 2))
+
+
 def test_dropout_edge_rates() -> None:
     x = ag.randn(4, 4, requires_grad=True)
     out = nn.Dropout(1.0)(x)
