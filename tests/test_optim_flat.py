@@ -179,3 +179,43 @@ def test_the_flat_arrays_start_on_cache_lines():
     assert all(a.ctypes.data % 64 == 0 for a in opt._flat[0].arrays.values())
     assert all(v.ctypes.data % 64 == 0 for v in opt._scratch(arena, 2))
     assert all(v.ctypes.data % 64 == 0 for v in opt._scratch(params[1].data, 2))
+
+
+def test_nan_gradients_give_nan_in_the_same_places_and_every_other_bit_alike():
+    """NaN targets of either sign in two of four outputs: those rows of the weights' and the
+    bias's gradients are NaN, and NaNs of different signs meet in the momentum buffers. The
+    flat update has eager's NaNs in the same places and every other bit alike; only a NaN's
+    sign may differ (NumPy's loops keep either NaN operand's, by the arrays' length), as the
+    README says."""
+    rng = np.random.default_rng(5)
+    batches = []
+    for i in range(6):
+        t = rng.normal(size=(16, 4))
+        t[rng.random(16) < 0.5, 1 + i % 2] = np.nan if i % 3 else -np.nan
+        batches.append((ag.tensor(rng.normal(size=(16, 6))), ag.tensor(t)))
+    results = []
+    for compiled in (False, True):
+        ag.manual_seed(0)
+        model = nn.Linear(6, 4, dtype=ag.float64)
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, dampening=0.1)
+
+        def step(x, t, model=model, opt=opt):
+            opt.zero_grad()
+            loss = ((model(x) - t) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = ag.compile(step) if compiled else step
+        with np.errstate(invalid="ignore"):  # NaN on purpose
+            for x, t in batches:
+                step(x, t)
+        ps = list(model.parameters())
+        results.append([p.data for p in ps] + [opt.state[p]["momentum_buffer"] for p in ps])
+        if compiled:
+            assert opt._flat.get(0) is not None  # the flat update ran
+    eager, flat = results
+    assert np.isnan(eager[2]).any() and not np.isnan(eager[2]).all()
+    for a, b in zip(eager, flat):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        assert a[~np.isnan(a)].tobytes() == b[~np.isnan(b)].tobytes()
