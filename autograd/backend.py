@@ -130,9 +130,9 @@ class Backend:
         on little-endian machines), True where u >= threshold: about twice as fast as drawing
         float32 uniforms and comparing them with p. From another backend's generator (CuPy's):
         float32 uniforms u, True where u >= threshold / 2^32."""
-        n = math.prod(shape)
         if not isinstance(rng, np.random.Generator):
             return rng.random(shape, dtype=np.float32) >= np.float32(threshold / 2.0**32)
+        n = math.prod(shape)
         if threshold >= 2**32:  # keep nothing (p within 2^-33 of 1)
             rng.bit_generator.random_raw((n + 1) // 2)  # the stream moves on as for any p
             return np.zeros(shape, dtype=bool)

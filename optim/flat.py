@@ -76,14 +76,14 @@ class Arena:
 class FlatState:
     """A group's state as flat arrays (``arrays``: key -> flat array; ``numbers``: key ->
     the number every parameter's state holds), each parameter's state entry a view of them
-    (``ids``) in its gradient's layout (``layouts``)."""
+    (``views``) in its gradient's layout (``layouts``)."""
 
-    __slots__ = ("arrays", "ids", "layouts", "numbers")
+    __slots__ = ("arrays", "layouts", "numbers", "views")
 
     def __init__(self, layouts: list[Any]) -> None:
         self.arrays: dict[str, Any] = {}
         self.numbers: dict[str, Any] = {}
-        self.ids: dict[str, list[int]] = {}
+        self.views: dict[str, list[Any]] = {}
         self.layouts = layouts
 
     @staticmethod
@@ -123,21 +123,21 @@ class FlatState:
                 part[...] = s[key]
             s[key] = part
         self.arrays[key] = array
-        self.ids[key] = [id(part) for part in parts]
+        self.views[key] = parts  # held, so that a state entry replaced is never taken for one
 
     def current(self, states: list[dict[str, Any]], layouts: list[Any]) -> bool:
         """Whether ``states`` still hold this flat state's views and numbers, laid out so."""
         if layouts != self.layouts:
             return False
-        for key, ids in self.ids.items():
-            for s, i in zip(states, ids):
-                if id(s.get(key)) != i:
+        for key, views in self.views.items():
+            for s, view in zip(states, views):
+                if s.get(key) is not view:
                     return False
         for key, v in self.numbers.items():
             for s in states:
                 if s.get(key) != v:
                     return False
-        return all(len(s) == len(self.ids) + len(self.numbers) for s in states)
+        return all(len(s) == len(self.views) + len(self.numbers) for s in states)
 
     def as_state(self) -> dict[str, Any]:
         """The state ``_update`` reads and writes: the flat arrays and the numbers."""
