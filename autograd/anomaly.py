@@ -29,13 +29,13 @@ import functools
 import math
 import os
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .backend import backend_of, device_guard
 from .errors import ArraygradError
+from .grad_mode import _mode
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,22 +48,14 @@ class AnomalyError(ArraygradError, RuntimeError):
     ``detect_anomaly()``; the message names the op, its inputs and where it was created."""
 
 
-class _AnomalyMode(threading.local):
-    enabled = False
-    check_nan = True
-
-
-_anomaly = _AnomalyMode()
-
-
 def is_anomaly_enabled() -> bool:
     """Whether anomaly mode is on in this thread."""
-    return _anomaly.enabled
+    return _mode.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
     """Whether anomaly mode, when on, checks results for NaN and infinity in this thread."""
-    return _anomaly.check_nan
+    return _mode.check_nan
 
 
 class detect_anomaly:
@@ -77,23 +69,23 @@ class detect_anomaly:
         self._saved: list[tuple[bool, bool]] = []  # the modes to restore, innermost last
 
     def __enter__(self) -> None:
-        self._saved.append((_anomaly.enabled, _anomaly.check_nan))
-        _anomaly.enabled, _anomaly.check_nan = self.mode, self.check_nan
+        self._saved.append((_mode.anomaly, _mode.check_nan))
+        _mode.anomaly, _mode.check_nan = self.mode, self.check_nan
 
     def __exit__(self, *exc: object) -> None:
-        _anomaly.enabled, _anomaly.check_nan = self._saved.pop()
+        _mode.anomaly, _mode.check_nan = self._saved.pop()
 
     def __call__(self, fn: F) -> F:
         mode, check_nan = self.mode, self.check_nan
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = (_anomaly.enabled, _anomaly.check_nan)
-            _anomaly.enabled, _anomaly.check_nan = mode, check_nan
+            prev = (_mode.anomaly, _mode.check_nan)
+            _mode.anomaly, _mode.check_nan = mode, check_nan
             try:
                 return fn(*args, **kwargs)
             finally:
-                _anomaly.enabled, _anomaly.check_nan = prev
+                _mode.anomaly, _mode.check_nan = prev
 
         return wrapper  # type: ignore[return-value]
 
@@ -152,7 +144,7 @@ def check_forward(fn: Any, out: Any, inputs: tuple[Any, ...], recorded: bool) ->
     creation = None
     if recorded:
         creation = fn.anomaly = Creation(_user_stack(), inputs)
-    if not _anomaly.check_nan or _finite(out) or not all(_finite(_data(x)) for x in inputs):
+    if not _mode.check_nan or _finite(out) or not all(_finite(_data(x)) for x in inputs):
         return
     creation = creation or Creation(_user_stack(), inputs)
     raise AnomalyError(
@@ -178,7 +170,7 @@ def run_backward(node: Any, m: Any, g: Any, create_graph: bool, on_device: bool)
         if creation is not None:
             _add_note(e, f"The failing node ({node.name}) was created at:\n{creation.where()}")
         raise
-    if _anomaly.check_nan and _finite(_data(g)):
+    if _mode.check_nan and _finite(_data(g)):
         for i, gi in enumerate(grads):
             if gi is None or _finite(_data(gi)):
                 continue

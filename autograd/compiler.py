@@ -59,11 +59,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .anomaly import _anomaly
 from .backend import backend_of
 from .errors import CompileError
 from .grad_mode import _mode
-from .replay import Program, flat_refs, signature
+from .replay import MISS, Program, flat_refs, signature
 from .tensor import Tensor
 
 __all__ = ["CompileError", "CompiledFunction", "compile"]
@@ -601,9 +600,11 @@ class CompiledFunction:
         if _mode.tape is not None:  # nested inside another compiled function: part of its run
             return self.fn(*args)
         last = self.last
-        if last is not None and last.fits(args):  # the common case: one generated check
-            return last.run(args)
-        if _anomaly.enabled:  # every op checked as it runs: eagerly (fits says False here)
+        if last is not None:  # the common case: one generated function, guard and replay
+            result = last.call(args)
+            if result is not MISS:
+                return result
+        if _mode.anomaly:  # every op checked as it runs: eagerly (fits says False here)
             return self.fn(*args)
         key = self._key(args)
         program = self.programs.get(key)

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ops
-from .anomaly import _anomaly
 from .anomaly import run_backward as anomaly_backward
 from .backend import CPU_TYPES, NUMPY_ARRAY, backend_of, check_same_device, device_guard
 from .backward_math import tensor_math
@@ -177,7 +176,7 @@ def _run(
     m = tensor_math() if create_graph else None
     m_type = None  # the array type m was looked up for
     on_device = False  # whether arrays of m_type live off the CPU (their rules need a guard)
-    anomaly = _anomaly.enabled  # detect_anomaly(): each rule's result is checked
+    anomaly = _mode.anomaly  # detect_anomaly(): each rule's result is checked
     while ready:
         node = ready.pop()
         g = grads.pop(node)

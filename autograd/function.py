@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .anomaly import _anomaly, check_forward
+from .anomaly import check_forward
 from .backend import CPU_TYPES, NUMPY_ARRAY, device_guard
 from .errors import ArraygradError, GraphError
 from .grad_mode import _mode
@@ -167,7 +167,7 @@ class Function:
             raise _annotate(self, e, inputs) from e
         if self.save_extra:
             out, extra = out
-        if _anomaly.enabled:  # detect_anomaly(): check the output, keep where the node was made
+        if _mode.anomaly:  # detect_anomaly(): check the output, keep where the node was made
             check_forward(self, out, inputs, recorded and _mode.enabled)
         if not (recorded and _mode.enabled):
             if _mode.tape is None:

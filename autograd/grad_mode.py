@@ -2,7 +2,9 @@
 ``scope`` says under which label (graph pictures group an op by its scope, e.g. the ``nn``
 module that ran it).
 
-The state is thread-local. Each grad-mode class works as a context manager and as a decorator.
+The state is thread-local: one object per thread (``_mode``), which anomaly mode shares (a
+compiled step's guard reads both flags at the cost of one thread-local lookup). Each grad-mode
+class works as a context manager and as a decorator.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class _GradMode(threading.local):
     enabled = True
     scope: tuple[str, ...] = ()  # labels of the enclosing scopes, outermost first
     tape: Any = None  # the recording autograd.compile is making, while it makes one
+    anomaly = False  # detect_anomaly() is on (see anomaly.py)
+    check_nan = True  # and checks results for NaN and infinity
 
 
 _mode = _GradMode()

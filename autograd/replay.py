@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 
-from .anomaly import _anomaly
 from .backend import backend_of
 from .errors import CompileError
 from .function import Function
@@ -60,7 +59,7 @@ class Program:
     """A recording ready to replay, with the guards it was recorded under.
 
     ``program``: the entries; ``args``: (value, position among the call's arguments) of each
-    tensor argument; ``outputs``: the structure the step returns (see ``rebuild``);
+    tensor argument; ``outputs``: the structure the step returns (see ``compiler._outputs``);
     ``objects``: what each value was in the recording (a Tensor or an array), for the lowering;
     ``modules``: (module, training) of the modules that ran; ``key``: the guards of the call
     (see ``compiler.CompiledFunction._key``); ``names``: the variables the function reads,
@@ -88,11 +87,17 @@ class Program:
         outside = {id(r[1]): r[1] for e in program for r in refs_of(e) if r[0] == "t"}
         self.outside = [(t, signature(t)) for t in outside.values()]
         self.key = key
-        self.guard, namespace = _Guard(self).source()
-        self.fits = _compile(self.guard, namespace, "fits")
-        lowering = _Lowering(self, objects)
+        guard = _Guard(self)
+        self.guard = guard.source("fits", "return False", "return True")
+        # the call a replay makes: the guard, then (if it holds) the replay, in one frame
+        checks = guard.source("call", "return MISS")
+        lowering = _Lowering(self, objects, guard.ns)
         self.source = lowering.source()
+        self.fits = _compile(self.guard, lowering.ns, "fits")
         self.replay = _compile(self.source, lowering.ns, "replay")
+        body = self.source.split("\n", 1)[1]  # the replay's lines after its def
+        self._call_source = checks + body
+        self.call = _compile(self._call_source, lowering.ns, "call")
 
     def stale(self) -> str | None:
         """Why the recording no longer fits (a module's mode, parameters, buffers, submodules or
@@ -117,8 +122,12 @@ class Program:
         return None
 
     def run(self, args: tuple[Any, ...]) -> Any:
-        """Replay the step on the call's arguments ``args``; returns what the step returned."""
-        return rebuild(self.outputs, self.replay(args))
+        """Replay the step on the call's arguments ``args``; returns what the step returned
+        (new tensors of the step's values, in the structure it returned them)."""
+        return self.replay(args)
+
+
+MISS = object()  # what Program.call returns where its guard does not hold
 
 
 def _compile(source: str, namespace: dict[str, Any], name: str) -> Any:
@@ -153,16 +162,14 @@ class _Guard:
         self.program = program
         self.ns: dict[str, Any] = {
             "_mode": _mode,
-            "_anomaly": _anomaly,
             "module_changes": module_changes,
             "Tensor": Tensor,
             "ndarray": np.ndarray,
             "_device": _device,
-            "_named": _named,
         }
 
     def name(self, prefix: str, obj: Any) -> str:
-        n = f"{prefix}{len(self.ns)}"
+        n = f"G{prefix}{len(self.ns)}"  # G: apart from the replay's names, in one namespace
         self.ns[n] = obj
         return n
 
@@ -184,12 +191,14 @@ class _Guard:
         # the strides too: the layout of eager's results, and so the order a sum adds in
         return f"{kind} or {var}.shape != {shape!r} or {var}.strides != {strides!r} or {dtype_test}"
 
-    def source(self) -> tuple[str, dict[str, Any]]:
+    def source(self, name: str, fail: str, done: str = "") -> str:
+        """The function ``name(args)``: each test, ``fail`` where one does not hold; after
+        them ``done`` (or, with none, the lines that follow in the source it starts)."""
         parts, enabled = self.program.key
         lines = [
-            "def fits(args):",
+            f"def {name}(args):",
             f"    if len(args) != {len(parts)} or _mode.enabled is not {bool(enabled)} or "
-            "_anomaly.enabled:",
+            "_mode.anomaly:",
             "        return False",
         ]
         for i, part in enumerate(parts):
@@ -259,13 +268,17 @@ class _Guard:
         for name, where, obj in self.program.names:
             place = places.get(id(where)) or places.setdefault(id(where), self.name("W", where))
             now = self.name("N", obj)
-            read = f"{place}.get({name!r})" if isinstance(where, dict) else f"_named({place})"
+            # a name deleted since: KeyError, or a cell emptied: ValueError, read as False
+            read = f"{place}[{name!r}]" if isinstance(where, dict) else f"{place}.cell_contents"
             lines += [f"    if {read} is not {now}:", "        return False"]
-        lines.append("    return True")
-        # one try for the modules' parameters read by name (p[k]: no bound method per read)
-        body = ["    " + line for line in lines[1:]]
-        lines = [lines[0], "    try:", *body, "    except KeyError:", "        return False"]
-        return "\n".join(lines) + "\n", self.ns
+        # one try for the modules' parameters and the globals read by name (p[k]: no bound
+        # method per read)
+        body = ["    " + line.replace("return False", fail) for line in lines[1:]]
+        caught = "    except (KeyError, ValueError):"
+        lines = [lines[0], "    try:", *body, caught, f"        {fail}"]
+        if done:
+            lines.append(f"    {done}")
+        return "\n".join(lines) + "\n"
 
 
 class _Changes:
@@ -366,7 +379,7 @@ class Source:
 class _Lowering:
     """Writes the source of a Program's replay function (see the module docstring)."""
 
-    def __init__(self, program: Program, objects: dict[int, Any]) -> None:
+    def __init__(self, program: Program, objects: dict[int, Any], names: dict[str, Any]) -> None:
         from .engine import accumulate_grad
 
         self.p = program
@@ -381,7 +394,9 @@ class _Lowering:
         self.arena_of: dict[int, tuple[int, int]] = {}  # gradient -> (buffer, owner's count)
         self.arenas: dict[int, Any] = {}  # its buffer -> what _take_arena makes a new one of
         self.state: dict[int, dict[str, Any]] = {}  # node -> what its Source lines keep
-        self.ns: dict[str, Any] = {
+        self.ns: dict[str, Any] = {  # after the guard's names (``names``): one namespace
+            **names,
+            "MISS": MISS,
             "_acc": accumulate_grad,
             "_bump": bump_version,
             "_grad_mode": set_grad_enabled,
@@ -541,8 +556,10 @@ class _Lowering:
                 self.release(k)
             if dead:
                 lines.append(f"    del {', '.join(dead)}")
-        out = ", ".join(f"{k}: v{k}" for k in _output_slots(p.outputs))
-        lines.append(f"    return {{{out}}}")
+        slots = _output_slots(p.outputs)
+        twice = sorted({k for k in slots if slots.count(k) > 1})  # one tensor, as in eager
+        lines += [f"    r{k} = _make(v{k}, None)" for k in twice]
+        lines.append(f"    return {self.result(p.outputs, set(twice))}")
         self.ns["OBJECTS"] = tuple(self.objs)
         self.ns["BUFFERS"] = self.buffers
         self.ns["ARENAS"] = self.arenas
@@ -551,6 +568,25 @@ class _Lowering:
             self.ns["_on_device"] = functools.partial(*device)
             lines = [lines[0], "    with _on_device():", *("    " + x for x in lines[1:])]
         return "\n".join(lines) + "\n"
+
+    def result(self, spec: Any, made: set[int]) -> str:
+        """The expression of the step's return value: ``spec`` (see ``compiler._outputs``)
+        with new tensors of the step's values (``r{k}`` for the slots in ``made``)."""
+        kind, v = spec
+        if kind == "tensor":
+            return f"r{v}" if v in made else f"_make(v{v}, None)"
+        if kind == "value":
+            return self.name("C", v)
+        if kind is dict:
+            items = ", ".join(f"{self.name('C', k)}: {self.result(x, made)}" for k, x in v.items())
+            return f"{{{items}}}"
+        items = "".join(f"{self.result(x, made)}, " for x in v)
+        if kind is tuple:
+            return f"({items})"
+        if kind is list:
+            return f"[{items}]"
+        make = f"{self.name('C', kind)}._make" if hasattr(kind, "_fields") else self.name("C", kind)
+        return f"{make}(({items}))"  # a namedtuple, another subclass of tuple or list
 
     def lay_grads(self, steal: set[int]) -> None:
         """Plan the gradients of each group of an optimizer whose ``step`` the recording
@@ -1184,15 +1220,3 @@ def signature(t: Tensor) -> tuple[Any, ...]:
     d = t.data
     device = None if d.__class__ is np.ndarray else _device(d)
     return (d.shape, d.dtype, device, t._requires_grad, d.strides)
-
-
-def rebuild(spec: Any, values: dict[int, Any]) -> Any:
-    """The step's return value: ``spec`` (see ``compiler._outputs``) with new tensors."""
-    kind, v = spec
-    if kind == "tensor":
-        return _make(values[v], None)
-    if kind == "value":
-        return v
-    if kind is dict:
-        return {k: rebuild(x, values) for k, x in v.items()}
-    return kind(rebuild(x, values) for x in v)

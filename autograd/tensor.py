@@ -176,12 +176,16 @@ class Tensor:
         """The value of a one-element tensor as a Python number (copies one number)."""
         if _mode.tape is not None:
             _reading("item()")
-        if self.data.size != 1:
+        d = self.data
+        number = _PYTHON_NUMBER.get(d.__class__)
+        if number is not None:  # a NumPy scalar (an op's 0-d result): the same as d.item()
+            return number(d)
+        if d.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python number, this one "
                 f"has shape {self.shape}"
             )
-        return self.data.item()
+        return d.item()
 
     def tolist(self) -> Any:
         """The value as (nested) Python lists of numbers."""
@@ -915,6 +919,20 @@ class SizeInt(int):
 
 _new = object.__new__
 _STATE_SLOTS = tuple(k for k in Tensor.__slots__ if k != "__weakref__")
+
+
+# The Python number of each NumPy scalar type that ``item()`` converts exactly (longdouble and
+# the rest are left to ``item()``), as ``Tensor.item`` reads it: ``float(x)`` is the value
+# ``x.item()`` gives, without the 0-d array NumPy makes on the way (4-5 µs of a compiled
+# step's 1.6 ms, the caches cold after its matrix products).
+_PYTHON_NUMBER: dict[type, type] = {
+    **dict.fromkeys((np.float16, np.float32, np.float64), float),
+    **dict.fromkeys(
+        (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64), int
+    ),
+    **dict.fromkeys((np.complex64, np.complex128), complex),
+    np.bool_: bool,
+}
 
 
 def _make(data: Any, grad_fn: Function | None) -> Tensor:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autograd as ag
 from autograd import DTypeError, GraphError
+from autograd.tensor import _make
 
 
 # --------------------------------------------------------------- autograd.tensor
@@ -431,6 +434,24 @@ def test_item():
         ag.tensor([1.0, 2.0]).item()
     with pytest.raises(ValueError):
         ag.zeros(0).item()
+
+
+NUMPY_SCALARS = [np.bool_, np.complex64, np.complex128, np.longdouble, np.float16, np.float32]
+NUMPY_SCALARS += [np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16]
+NUMPY_SCALARS += [np.uint32, np.uint64]
+
+
+@pytest.mark.parametrize("kind", NUMPY_SCALARS, ids=lambda t: t.__name__)
+@given(raw=st.binary(min_size=16, max_size=16))
+def test_item_of_a_numpy_scalar_is_what_numpy_item_gives(kind, raw):
+    """A tensor holding a NumPy scalar (as an op's 0-d result does): the same type and value as
+    NumPy's ``item()`` of it, NaN payloads, infinities, -0.0 and extreme integers included."""
+    dtype = np.dtype(kind)
+    scalar = np.frombuffer(raw[: dtype.itemsize], dtype)[0]
+    got, want = _make(scalar, None).item(), scalar.item()  # _make: how an op makes its result
+    assert type(got) is type(want)
+    assert np.array_equal(np.array([got]), np.array([want]), equal_nan=kind is not np.bool_)
+    assert np.signbit(np.real(got)) == np.signbit(np.real(want)) or kind is np.bool_
 
 
 def test_tolist():
