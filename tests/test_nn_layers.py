@@ -66,12 +66,14 @@ def test_linear_without_bias_and_errors() -> None:
 
 @pytest.mark.parametrize("lead", [(), (5,), (2, 3)])
 def test_linear_weight_gradients_come_in_the_weights_layout(lead) -> None:
-    """W (out, in) is C-ordered, as in PyTorch; a weight assigned column by column (a Keras
-    kernel's transpose) gets its gradient in that layout too, as PyTorch's gradients follow
-    their parameter's strides: an array of its own that backward keeps as it is (no copy),
-    and optimizers' scratch arrays follow it (no elementwise op mixes the two orders)."""
+    """W (out, in) is stored by columns (see nn.Linear), and a weight assigned by rows (as
+    PyTorch stores it) keeps working; either way its gradient comes in its layout, as
+    PyTorch's gradients follow their parameter's strides: an array of its own that backward
+    keeps as it is (no copy), and optimizers' scratch arrays follow it (no elementwise op
+    mixes the two orders)."""
     layer = nn.Linear(4, 3, dtype=F64)
-    assert layer.weight.data.flags.c_contiguous
+    assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
+    assert layer.weight.data.base is None  # an array of its own
     x = ag.tensor(np.random.default_rng(0).normal(size=(*lead, 4)))
     rows = x.numpy().reshape(-1, 4)
     expected = np.ones((len(rows), 3)).T @ rows
