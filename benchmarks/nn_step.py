@@ -151,23 +151,22 @@ def numpy_step(
 ) -> Callable[[], float]:
     """The same step written in NumPy (see the module docstring), cut after ``phase``: on
     weights stored (in, out), x @ W, where each of ``weights`` is stored by columns (its
-    transpose C-ordered, as nn.Linear stores it), else on weights stored (out, in), x @ W.T,
-    as PyTorch stores them."""
-    if all(w.ndim == 1 or (w.flags.f_contiguous and not w.flags.c_contiguous) for w in weights):
-        return _numpy_step_in_out([w.T for w in weights], x, y, phase)
-    w1, b1, w2, b2, w3, b3 = weights
+    transpose is the (in, out) array, C-ordered: nn.Linear's layout), else on weights stored
+    (out, in), x @ W.T, as PyTorch stores them."""
+    io = all(w.ndim == 1 or (w.flags.f_contiguous and not w.flags.c_contiguous) for w in weights)
+    w1, b1, w2, b2, w3, b3 = (w.T for w in weights) if io else weights  # (in, out) if io
     rows = np.arange(len(y))
     n = len(y)
     upto = PHASES.index(phase)
 
     def step() -> float:
-        h1 = x @ w1.T
+        h1 = x @ w1 if io else x @ w1.T
         h1 += b1
         a1 = np.maximum(h1, 0)
-        h2 = a1 @ w2.T
+        h2 = a1 @ w2 if io else a1 @ w2.T
         h2 += b2
         a2 = np.maximum(h2, 0)
-        z = a2 @ w3.T
+        z = a2 @ w3 if io else a2 @ w3.T
         z += b3
         if upto == 0:
             return float(z.flat[0])
@@ -179,52 +178,12 @@ def numpy_step(
         dz = np.exp(log_p)
         dz[rows, y] -= 1
         dz /= n
-        dw3, db3, da2 = dz.T @ a2, dz.sum(axis=0), dz @ w3
-        dh2 = da2 * (h2 > 0)
-        dw2, db2, da1 = dh2.T @ a1, dh2.sum(axis=0), dh2 @ w2
-        dh1 = da1 * (h1 > 0)
-        dw1, db1 = dh1.T @ x, dh1.sum(axis=0)
-        if upto == 3:
-            for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
-                w -= LR * g
-        return float(loss)
-
-    return step
-
-
-def _numpy_step_in_out(
-    weights: list[np.ndarray], x: np.ndarray, y: np.ndarray, phase: str
-) -> Callable[[], float]:
-    """``numpy_step`` on weights stored (in, out) (C-ordered), as Keras stores them."""
-    w1, b1, w2, b2, w3, b3 = weights
-    rows = np.arange(len(y))
-    n = len(y)
-    upto = PHASES.index(phase)
-
-    def step() -> float:
-        h1 = x @ w1
-        h1 += b1
-        a1 = np.maximum(h1, 0)
-        h2 = a1 @ w2
-        h2 += b2
-        a2 = np.maximum(h2, 0)
-        z = a2 @ w3
-        z += b3
-        if upto == 0:
-            return float(z.flat[0])
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        loss = -log_p[rows, y].mean()
-        if upto == 1:
-            return float(loss)
-        dz = np.exp(log_p)
-        dz[rows, y] -= 1
-        dz /= n
-        dw3, db3, da2 = a2.T @ dz, dz.sum(axis=0), dz @ w3.T
-        dh2 = da2 * (h2 > 0)
-        dw2, db2, da1 = a1.T @ dh2, dh2.sum(axis=0), dh2 @ w2.T
-        dh1 = da1 * (h1 > 0)
-        dw1, db1 = x.T @ dh1, dh1.sum(axis=0)
+        # each weight's gradient in its layout, each input's through the weight
+        dw3, db3 = (a2.T @ dz if io else dz.T @ a2), dz.sum(axis=0)
+        dh2 = (dz @ w3.T if io else dz @ w3) * (h2 > 0)
+        dw2, db2 = (a1.T @ dh2 if io else dh2.T @ a1), dh2.sum(axis=0)
+        dh1 = (dh2 @ w2.T if io else dh2 @ w2) * (h1 > 0)
+        dw1, db1 = (x.T @ dh1 if io else dh1.T @ x), dh1.sum(axis=0)
         if upto == 3:
             for w, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
                 w -= LR * g
