@@ -38,11 +38,11 @@ class ArrayMath:
         """x where cond, else y (``into``: an array the select may write into, as the bitwise
         one does; use the result). Where one side is 0 and
         the other a float NumPy array of cond's shape (ReLU's, clamp's, where's gradients),
-        the select is a bitwise AND with a mask of all-ones or all-zeros words: the same bits
-        as ``np.where`` (+0.0 where the gradient is dropped, NaN and inf passed where it is
-        kept), without the branch on each element that makes ``np.where`` several times
-        slower on a random mask (from about 4,000 elements: below, np.where's one call is
-        faster than the mask's four)."""
+        the select multiplies the gradient's bits, as unsigned words, by 1 where it is kept and
+        0 where it is dropped: the same bits as ``np.where`` (+0.0 where the gradient is
+        dropped, NaN and inf passed where it is kept), without the branch on each element that
+        makes ``np.where`` several times slower on a random mask (from about 4,000 elements:
+        below, np.where's one call is faster)."""
         zero_x = x.__class__ is int and x == 0
         if (zero_x or (y.__class__ is int and y == 0)) and cond.__class__ is np.ndarray:
             g = y if zero_x else x
@@ -55,12 +55,10 @@ class ArrayMath:
             ):
                 words = np.dtype(f"u{g.itemsize}")
                 mask = np.empty(g.shape, words) if into is None else into.view(words)
-                np.copyto(mask, cond)  # 1 where cond
-                if zero_x:  # kept where not cond: 1 - 1 = 0, 0 - 1 = all ones
-                    np.subtract(mask, 1, out=mask)
-                else:  # kept where cond: -1 = all ones
-                    np.negative(mask, out=mask)
-                return np.bitwise_and(mask, g.view(words), out=mask).view(g.dtype)
+                if zero_x:  # kept where not cond
+                    np.logical_not(cond, out=mask)
+                    return np.multiply(mask, g.view(words), out=mask).view(g.dtype)
+                return np.multiply(g.view(words), cond, out=mask).view(g.dtype)
         return self._where(cond, x, y)
 
     def sum_to(self, a: Any, shape: tuple[int, ...]) -> Any:
@@ -156,23 +154,32 @@ def _short_rows_columns(a: Any, axis: Any) -> Any:
 
 
 def _finite_or_0(xp: Any, c: Any) -> Any:
-    """c where finite, else 0: the shift of rows whose maximum is inf, -inf or NaN."""
-    return xp.where(xp.isfinite(c), c, 0)
+    """c where finite, else 0: the shift of rows whose maximum is inf, -inf or NaN; a zero
+    maximum as +0.0 (-0.0 + 0 = +0.0): of a row holding both zeros, NumPy's max returns
+    either, by SIMD path and layout (AVX2's rows and columns disagree), and the shift's zero
+    is the sign of the shifted zeros."""
+    s = xp.where(xp.isfinite(c), c, 0)
+    s += 0
+    return s
 
 
 # ---------------------------------------------------- the same calls, as a compiled step's lines
 # (see ``Function.forward_source``): the forms of ArrayMath that a training step's hot path takes
 
 
-def zero_where_source(s: Any, cond: str, g: str, g_array: Any, into: str, out: str) -> list[str]:
-    """Lines setting ``out`` to ``ArrayMath.where(cond, 0, g, into)`` for a boolean ``cond`` of
-    g's shape (ReLU's gradient): the select by mask where ``where`` takes it, else its call."""
+def keep_where_source(
+    s: Any, keep: str, a: str, g: str, g_array: Any, into: str, out: str
+) -> list[str]:
+    """Lines setting ``out`` to ``ArrayMath.where(keep(a, 0), g, 0, into)``, ``keep`` a NumPy
+    comparison (``not_equal``: ReLU's gradient), ``a`` of g's shape: where ``where`` takes
+    the select by words, the comparison written straight into the words (1 where g is kept)
+    and g's bits multiplied by them, two passes; else its call."""
     if not (
         g_array.__class__ is np.ndarray
         and g_array.size >= SELECT_BY_MASK_FROM
         and g_array.dtype.kind == "f"
     ):
-        return [f"{out} = {s.math}.where({cond}, 0, {g}, {into})"]
+        return [f"{out} = {s.math}.where({s.fn(keep)}({a}, 0), {g}, 0, {into})"]
     words, mask = s.const(np.dtype(f"u{g_array.itemsize}")), s.local("mask")
     made = (
         f"{s.fn('empty')}({s.const(g_array.shape)}, {words})"
@@ -181,9 +188,8 @@ def zero_where_source(s: Any, cond: str, g: str, g_array: Any, into: str, out: s
     )
     return [
         f"{mask} = {made}",
-        f"{s.fn('copyto')}({mask}, {cond})",
-        f"{s.fn('subtract')}({mask}, 1, out={mask})",
-        f"{out} = {s.fn('bitwise_and')}({mask}, {g}.view({words}), out={mask})"
+        f"{s.fn(keep)}({a}, 0, out={mask})",
+        f"{out} = {s.fn('multiply')}({mask}, {g}.view({words}), out={mask})"
         f".view({s.const(g_array.dtype)})",
         f"del {mask}",  # (a view: it would hold the buffer)
     ]
@@ -201,7 +207,7 @@ def log_softmax_source(s: Any, a: str, a_array: Any, axis: int, out: str) -> lis
     return [
         f"{columns} = {a}.reshape({a_array.size // n}, {n}).T.copy()",
         f"{top} = {columns}.max(axis=0)",
-        f"{s.fn('subtract')}({columns}, {s.fn('where')}({s.fn('isfinite')}({top}), {top}, 0), "
+        f"{s.fn('subtract')}({columns}, {s.fn('where')}({s.fn('isfinite')}({top}), {top}, 0) + 0, "
         f"out={columns})",
         f"{columns} -= {s.fn('log')}({s.fn('exp')}({columns}).sum(axis=0))",
         f"{out} = {s.fn('ascontiguousarray')}({columns}.T).reshape({s.const(a_array.shape)})",

@@ -1,6 +1,7 @@
 """ArrayMath's fast paths: the select has the same bits as ``np.where`` for every float dtype,
 layout and value (NaN, inf, -0.0, subnormals), with and without a buffer to write into; max
-and log_softmax along short rows, by columns, equal the row formulas."""
+and log_softmax along short rows, by columns, equal the row formulas; relu against an array of
+zeros has np.maximum(x, 0)'s bits."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import autograd as ag
 from autograd import backward_math
 from autograd.backend import backend_of
+from autograd.ops import elementwise
 from autograd.testing import shapes
 
 M = backend_of(np.zeros(1)).math
@@ -94,8 +97,9 @@ ROWS = dict(
 @given(**ROWS)
 def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
     """max_shift's column-wise max of short rows (logits (N, C)) has a.max's values (0 where
-    not finite), NaN and inf included, on C-ordered and transposed layouts; the columns are
-    a fresh copy, made exactly for the shapes the path is for."""
+    not finite, a zero maximum +0.0 whichever zero a.max picks), NaN and inf included, on
+    C-ordered and transposed layouts; the columns are a fresh copy, made exactly for the
+    shapes the path is for."""
     a = short_rows(data, dtype, lead, n)
     before = a.copy()
     columns = backward_math._short_rows_columns(a, a.ndim - 1)
@@ -106,9 +110,24 @@ def test_max_along_short_rows_equals_numpys(dtype, lead, n, data):
         columns[...] = 7  # log_softmax writes into it: never into the caller's array
         assert same_bits(a, before)
     c = a.max(axis=-1, keepdims=True)
-    expected = np.where(np.isfinite(c), c, 0)
+    expected = np.where(np.isfinite(c), c, 0) + 0  # -0.0 + 0 = +0.0
     got = M.max_shift(a, a.ndim - 1)
     assert same_bits(got, expected)
+
+
+@pytest.mark.parametrize("rows", [4, backward_math.SHORT_ROWS + 1])  # by rows, by columns
+def test_a_zero_maximum_shifts_by_plus_zero(rows):
+    """Rows whose maximum is a zero, both zeros present in either order or -0.0 alone: the
+    shift is +0.0 on every path (NumPy's max of a row with both zeros returns either, by
+    SIMD path and layout), so a shifted -0.0 stays -0.0 and +0.0 stays +0.0."""
+    a = np.tile(np.array([[-0.0, 0.0, -1.0], [0.0, -0.0, -2.0], [-0.0, -0.0, -1.0]]), (rows, 1))
+    for x in (a, np.asfortranarray(a), a.astype(np.float32)):
+        shift = M.max_shift(x, 1)
+        assert same_bits(shift, np.zeros((len(x), 1), x.dtype))
+        got = M.log_softmax(x, 1)
+        expected = x - np.log(np.exp(x).sum(axis=1, keepdims=True))  # no shift needed here
+        assert same_bits(np.signbit(got), np.signbit(expected))
+        np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(x.dtype).eps)
 
 
 @given(**ROWS)
@@ -137,3 +156,46 @@ def test_log_softmax_along_short_rows_equals_the_row_formula(dtype, lead, n, dat
     assert same_bits(got[~finite], expected[~finite])
     eps = float(np.finfo(dtype).eps)
     np.testing.assert_allclose(got[finite], expected[finite], rtol=0, atol=2 * (n - 1) * eps)
+
+
+@given(
+    data=st.data(),
+    shape=shapes(),
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    layout=st.sampled_from(["c", "transposed", "strided"]),
+    into=st.booleans(),
+)
+def test_relu_against_zeros_is_maximum_with_0_bit_for_bit(data, shape, dtype, layout, into):
+    """relu's forward takes np.maximum against a read-only array of zeros (the shared buffer,
+    viewed in x's shape) from ZEROS_OPERAND_SIZES[0] elements: the bits of np.maximum(x, 0),
+    NaN, inf, -0.0 and subnormals included, in any layout, written into a buffer or not;
+    the buffer is never written."""
+    x = data.draw(hnp.arrays(dtype, shape, elements=st.floats(width=np.dtype(dtype).itemsize * 8)))
+    if layout == "transposed":
+        x = x.T
+    elif layout == "strided" and x.ndim:
+        x = x[..., ::2]
+    expected = np.maximum(x, 0)
+    buffer = np.full(x.shape, 7, dtype) if into else None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(elementwise, "ZEROS_OPERAND_SIZES", (1, 1 << 22))  # always, if not 0-d
+        zero = elementwise.zeros_operand(x)
+        got = elementwise.ReLU().forward(x, buffer)
+    assert same_bits(got, expected)
+    if x.size:
+        assert not zero.flags.writeable and not zero.any() and zero.shape == x.shape
+        assert not np.shares_memory(got, zero)
+
+
+def test_the_zeros_operand_grows_and_stays_in_its_range():
+    lo, hi = elementwise.ZEROS_OPERAND_SIZES
+    assert elementwise.zeros_operand(np.ones(lo - 1, np.float32)) == 0  # the scalar below
+    assert elementwise.zeros_operand(np.ones(hi + 1, np.float32)) == 0  # and above
+    assert elementwise.zeros_operand(np.ones(lo, np.int64)) == 0  # not a float
+    small = elementwise.zeros_operand(np.ones((16, 20), np.float32))
+    large = elementwise.zeros_operand(np.ones((300, 7), np.float32))
+    assert small.shape == (16, 20) and large.shape == (300, 7) and not large.any()
+    assert elementwise._zeros[np.dtype(np.float32)].size >= 2100
+    x = ag.Tensor(np.linspace(-1, 1, 1024).reshape(32, 32), requires_grad=True)
+    ag.relu(x).sum().backward()
+    assert same_bits(x.grad.data, (x.data > 0).astype(x.data.dtype))
