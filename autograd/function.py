@@ -75,6 +75,10 @@ class Function:
     # The backend ufunc that ``forward`` is (``"subtract"``), for ops that are one: a compiled
     # step writes an in-place update ``p -= lr * p.grad`` with it straight into p (``out=``).
     ufunc: ClassVar[str] = ""
+    # The Python expression that ``forward`` is, of its operands' texts (``"({0}) + ({1})"``):
+    # a compiled step writes it as it is for a 0-d result (a frame less per op of a scalar
+    # graph: the scalar engine's replay); the same operation on the same operands.
+    operator: ClassVar[str] = ""
     # ``forward`` takes ``into=``, an array to write the result into, and ``backward`` takes
     # ``into=``, a tuple of arrays (or None) for the gradients: a compiled step's planned
     # buffers, so that a replay allocates (nearly) nothing. The numbers are the same.

@@ -760,6 +760,8 @@ class _Lowering:
                     s = self.source_for(fn, refs, args=args, out=f"v{k}", into=into)
                     lines = s and fn.forward_source(s)
                     return lines or [f"v{k} = {self.method(fn, 'forward')}{operands}, into={into})"]
+            if ek is None and fn.operator and self.kind(k) is None:  # 0-d: forward's expression
+                return [f"v{k} = {fn.operator.format(*args)}"]
             call = f"{self.method(fn, 'forward')}{operands})"
             return [f"v{k}, v{ek} = {call}" if ek is not None else f"v{k} = {call}"]
         if kind == "grad":
@@ -775,7 +777,7 @@ class _Lowering:
                 over = None
                 if node.backward_into_may_be_saved and len(outs) == 1:
                     # the lines of the op's own may not pass the saved array to the call
-                    # that writes over it (ReLU's m.where(out <= 0, 0, g, into)): counted so
+                    # that writes over it (ReLU's m.where(out != 0, g, 0, into)): counted so
                     over = self.over_operand(i, outs[0], saved, passed=not hooked)
                 planned = [over or self.into(k) for k in outs]
                 if any(x != "None" for x in planned):

@@ -1101,6 +1101,10 @@ def test_the_moons_step_of_micrograd_compiles_bit_identically():
     assert compiled == eager and compiled_params == eager_params
     assert eager[-1] < eager[0]
     assert len(step.programs) == 1
+    source = step.source  # the 0-d arithmetic written as expressions, not calls of forward
+    assert re.search(r"v\d+ = \(\S+\) \* \(\S+\)", source)
+    assert re.search(r"v\d+ = \(\S+\) \+ \(\S+\)", source)
+    assert "Mul_forward" not in source and "Add_forward" not in source
 
 
 def sgd_by_hand(compiled, steps=8, sizes=(20, [32, 16], 5), batch=24):
@@ -1239,6 +1243,38 @@ def test_an_ops_ufunc_is_its_forward(shapes, scalar):
         out = np.empty(expected.shape, expected.dtype)
         getattr(np, cls.ufunc)(a, b, out=out)
         assert out.dtype == expected.dtype and out.tobytes() == expected.tobytes()
+
+
+@given(
+    x=st.floats(allow_subnormal=True) | st.integers(-3, 3),
+    y=st.floats(allow_subnormal=True) | st.integers(-3, 3),
+    kind=st.sampled_from([np.float64, np.float32, np.float16, float, "0-d"]),
+)
+def test_an_ops_operator_is_its_forward(x, y, kind):
+    """The expression an op declares (a compiled step writes it for 0-d results) computes its
+    forward: the same value, bits and type, on NumPy scalars, 0-d arrays and Python numbers,
+    operands written as literals (a negative base keeps its parentheses)."""
+    declared = [cls for cls in function_classes() if cls.operator]
+    assert {cls.__name__ for cls in declared} >= {"Add", "Sub", "Mul", "Div", "Neg", "Pow"}
+    with np.errstate(all="ignore"):
+        if kind == "0-d":
+            a, b = np.array(x, np.float64), np.array(y, np.float64)
+        else:
+            a, b = kind(x), kind(y)
+    for cls in declared:
+        n = cls.operator.count("{")
+        for texts in (("a", "b"), (repr(a), repr(b))) if kind is float else (("a", "b"),):
+            try:
+                with np.errstate(all="ignore"):
+                    expected = cls().forward(*(a, b)[:n])
+            except (ZeroDivisionError, OverflowError) as e:  # Python numbers raise: alike
+                with pytest.raises(type(e)):
+                    eval(cls.operator.format(*texts[:n]), {"a": a, "b": b})
+                continue
+            with np.errstate(all="ignore"):
+                got = eval(cls.operator.format(*texts[:n]), {"a": a, "b": b})
+            assert type(got) is type(expected)
+            assert np.asarray(got).tobytes() == np.asarray(expected).tobytes()
 
 
 @given(

@@ -24,6 +24,7 @@ class Add(Function):
     in_words = "a sum passes the gradient on unchanged to both operands"
     elementwise = True
     ufunc = "add"
+    operator = "({0}) + ({1})"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x + y
@@ -41,6 +42,7 @@ class Sub(Function):
     in_words = "x gets the gradient unchanged, y gets it negated"
     elementwise = True
     ufunc = "subtract"
+    operator = "({0}) - ({1})"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x - y
@@ -59,6 +61,7 @@ class Mul(Function):
     in_words = "each operand gets the gradient times the other operand"
     elementwise = True
     ufunc = "multiply"
+    operator = "({0}) * ({1})"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x * y
@@ -90,6 +93,7 @@ class Div(Function):
     in_words = "x gets the gradient divided by y; y gets minus the gradient times x / y^2"
     elementwise = True
     ufunc = "divide"
+    operator = "({0}) / ({1})"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x / y
@@ -108,6 +112,7 @@ class Neg(Function):
     derivative = "d/dx (-x) = -1"
     in_words = "the gradient changes sign"
     elementwise = True
+    operator = "-({0})"
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -130,6 +135,7 @@ class Pow(Function):
     derivative = "d/dx x^y = y x^(y-1),  d/dy x^y = x^y log x"
     in_words = "the power rule for the base; for the exponent, the output times log of the base"
     elementwise = True
+    operator = "({0}) ** ({1})"
 
     def forward(self, x: Any, y: Any) -> Any:
         return x**y

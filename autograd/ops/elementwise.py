@@ -184,6 +184,9 @@ def zeros_operand(a: Any) -> Any:
     return z[: a.size].reshape(a.shape)
 
 
+_ZERO = {np.float64: np.float64(0), np.float32: np.float32(0)}  # scalar classes -> their 0
+
+
 class ReLU(Function):
     """max(x, 0);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0)."""
 
@@ -198,11 +201,15 @@ class ReLU(Function):
     backward_into_may_be_saved = True  # the mask out != 0 is taken before the select writes
 
     def forward(self, x: Any, into: Any = None) -> Any:
+        if x.__class__ in _ZERO:  # a float32/64 scalar (the scalar engine): maximum's value
+            return x if x > 0 or x != x else _ZERO[x.__class__]  # (NaN, and +0.0 for -0.0)
         return backend_of(x).xp.maximum(x, zeros_operand(x), out=into)
 
     def backward(self, m: Any, g: Any, out: Any, into: tuple[Any, ...] = ()) -> Any:
         # out = max(x, 0) is >= 0 or NaN: out <= 0 exactly where out == 0. A select, not
         # g * mask: NaN passes g, and g is dropped as +0.0 (inf * 0 would be NaN, -1 * 0 -0.0)
+        if g.__class__ in _ZERO and out.__class__ in _ZERO:  # scalars: where's value
+            return g if out != 0 else _ZERO[g.__class__]
         return m.where(out != 0, g, 0, *into)
 
     def forward_source(self, s: Any) -> list[str]:
@@ -210,7 +217,9 @@ class ReLU(Function):
         zero = "0" if zero.__class__ is int else s.const(zero)
         return [f"{s.out} = {s.fn('maximum')}({s.args[0]}, {zero}, out={s.into})"]
 
-    def backward_source(self, s: Any) -> list[str]:
+    def backward_source(self, s: Any) -> list[str] | None:
+        if s.arrays[0].__class__ in _ZERO:  # scalars: backward's own test
+            return None
         return keep_where_source(s, "not_equal", s.args[0], s.g, s.arrays[0], s.into[0], s.outs[0])
 
 
