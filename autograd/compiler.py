@@ -612,7 +612,8 @@ class CompiledFunction:
             why = program.stale()
             if why is None:
                 self.last = program
-                return program.run(args)
+                result = program.call(args)  # its guard holds where the key and state do
+                return program.run(args) if result is MISS else result
             del self.programs[key]
             self.last = None
             self._recording(why)

@@ -16,10 +16,11 @@ products having left the interpreter's code and data out of the caches (the READ
 figures).
 
 Memory. A value is dropped (``del v12``) after the last line that reads it, as eager frees
-the graph's buffers on the way. Non-0-d results are written into buffers planned once, at
-lowering: ufunc ops (``np.subtract(a, b, out=buf)``), the ops that take ``into=`` (``Linear``,
-``relu``: ``Function.writes_into``) and sums of gradients; a buffer whose value is dead is
-taken again by a later value of the same shape, dtype, device and memory layout. Before each write,
+the graph's buffers on the way (a NumPy scalar, which holds no buffer, at the return).
+Non-0-d results are written into buffers planned once, at lowering: ufunc ops
+(``np.subtract(a, b, out=buf)``), the ops that take ``into=`` (``Linear``, ``relu``:
+``Function.writes_into``) and sums of gradients; a buffer whose value is dead is taken again
+by a later value of the same shape, dtype, device and memory layout. Before each write,
 ``_take`` checks that nothing else holds the buffer (a tensor returned by an earlier replay
 and kept, a kept ``.grad``, a view): if something does, it takes a new array instead, so a
 replay never changes an array anyone can see. On the CPU the buffers start on a cache line
@@ -94,7 +95,7 @@ class Program:
         lowering = _Lowering(self, objects, guard.ns)
         self.source = lowering.source()
         self.fits = _compile(self.guard, lowering.ns, "fits")
-        self.replay = _compile(self.source, lowering.ns, "replay")
+        self._ns = lowering.ns
         body = self.source.split("\n", 1)[1]  # the replay's lines after its def
         self._call_source = checks + body
         self.call = _compile(self._call_source, lowering.ns, "call")
@@ -120,6 +121,12 @@ class Program:
             if _named(where, name) is not obj:
                 return f"{name!r} names another object than when the step was recorded"
         return None
+
+    @functools.cached_property
+    def replay(self) -> Any:
+        """The replay without its guard, compiled on first use: calls go through ``call``
+        (Python's compile of a huge scalar step's lines takes seconds, so once is enough)."""
+        return _compile(self.source, self._ns, "replay")
 
     def run(self, args: tuple[Any, ...]) -> Any:
         """Replay the step on the call's arguments ``args``; returns what the step returned
@@ -551,7 +558,13 @@ class _Lowering:
                     skip = True
                     never.add(e[3])
                 lines += ["    " + line for line in fused or self.entry(i, e, i in steal)]
-            dead = [f"v{k}" for k in last.get(i, ()) if k not in never]
+            # a NumPy scalar (a 0-d op's result) holds no buffer: it is left to the return
+            # (a scalar step's lines are half dels, which Python's compile pays for)
+            dead = [
+                f"v{k}"
+                for k in last.get(i, ())
+                if k not in never and _array(self.objects.get(k)).__class__ not in _SCALARS
+            ]
             for k in last.get(i, ()):
                 self.release(k)
             if dead:
@@ -972,6 +985,9 @@ def _bumped(name: str, t: Tensor) -> list[str]:
     if isinstance(t._base, Tensor):
         return [f"{name}._version += 1", f"{name}._base._version += 1"]
     return [f"_bump({name})"]
+
+
+_SCALARS = {np.float64, np.float32, np.float16, np.int64, np.int32, np.bool_, float, int, bool}
 
 
 def _array(obj: Any) -> Any:
