@@ -207,7 +207,7 @@ def log_softmax_source(s: Any, a: str, a_array: Any, axis: int, out: str) -> lis
     return [
         f"{columns} = {a}.reshape({a_array.size // n}, {n}).T.copy()",
         f"{top} = {columns}.max(axis=0)",
-        f"{s.fn('subtract')}({columns}, {s.fn('where')}({s.fn('isfinite')}({top}), {top}, 0) + 0, "
+        f"{s.fn('subtract')}({columns}, {s.const(_finite_or_0)}({s.const(s.xp)}, {top}), "
         f"out={columns})",
         f"{columns} -= {s.fn('log')}({s.fn('exp')}({columns}).sum(axis=0))",
         f"{out} = {s.fn('ascontiguousarray')}({columns}.T).reshape({s.const(a_array.shape)})",
