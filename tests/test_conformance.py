@@ -589,15 +589,36 @@ EDGE_CASES = [
     ("maximum(1, nan)", ag.maximum, [1.0, NAN], [1.0, 1.0]),
     ("minimum(nan, 1)", ag.minimum, [NAN, 1.0], [1.0, 1.0]),
     ("maximum(1, 1)", ag.maximum, [1.0, 1.0], [0.5, 0.5]),
+    # x ** y at a zero base: d/dx = y x^(y-1) (0 where y == 0), d/dy = x^y log x (0 where
+    # y >= 0; inf times log 0 = -inf where y < 0, not inf * 0 = NaN)
+    ("pow(0, 0)", ag.pow, [0.0, 0.0], [0.0, 0.0]),
+    ("pow(0, 0.5)", ag.pow, [0.0, 0.5], [INF, 0.0]),
+    ("pow(0, 2)", ag.pow, [0.0, 2.0], [0.0, 0.0]),
+    ("pow(0, -1)", ag.pow, [0.0, -1.0], [-INF, -INF]),
+    ("pow(0, -inf)", ag.pow, [0.0, -INF], [-INF, -INF]),
+    ("pow(0, inf)", ag.pow, [0.0, INF], [NAN, 0.0]),
+    ("pow(2, 0)", ag.pow, [2.0, 0.0], [0.0, math.log(2.0)]),
 ]
 
 
 @pytest.mark.parametrize("name,fn,inputs,expected", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
 def test_nan_and_inf_gradient_conventions(name, fn, inputs, expected) -> None:
     xs = [ag.tensor(v, dtype=F64, requires_grad=True) for v in inputs]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 ** -1: NumPy's divide warning
         fn(*xs).backward()
     np.testing.assert_array_equal([x.grad.item() for x in xs], expected)
+
+
+@pytest.mark.parametrize("dtype", [ag.float32, ag.float64])
+def test_the_exponents_gradient_at_a_python_zero_base_is_torchs(dtype) -> None:
+    """0 ** y with y a tensor (a Python zero base): d/dy = 0^y log 0 is 0 where y >= 0, -inf
+    where y < 0 and NaN where y is (PyTorch's values), in y's dtype, with create_graph too."""
+    y = ag.tensor([-1.0, -INF, 0.0, 0.5, INF, NAN], dtype=dtype, requires_grad=True)
+    expected = [-INF, -INF, 0.0, 0.0, 0.0, NAN]
+    with np.errstate(divide="ignore"):
+        (g,) = ag.grad((0.0**y).sum(), y, create_graph=True)
+    assert g.dtype == dtype and g.requires_grad
+    np.testing.assert_array_equal(g.detach().numpy(), expected)
 
 
 def test_max_reduction_with_nan_sends_the_gradient_to_the_nans() -> None:
@@ -628,6 +649,7 @@ def test_edge_conventions_match_torch(name, fn, inputs, expected) -> None:
         "sigmoid": torch.sigmoid,
         "maximum": torch.maximum,
         "minimum": torch.minimum,
+        "pow": torch.pow,
     }[name.split("(")[0]]
     xs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in inputs]
     tf(*xs).backward()

@@ -124,8 +124,9 @@ class Neg(Function):
 class Pow(Function):
     """x ** y;  d/dx = y x^(y-1), d/dy = x^y log(x).
 
-    Conventions where these are undefined: d/dx is 0 where x == y == 0 (x^0 is constant);
-    d/dy is 0 where x == 0, as in PyTorch.
+    Conventions where these are undefined, as in PyTorch: d/dx is 0 where x == y == 0 (x^0 is
+    constant); at x == 0, d/dy is 0 where y >= 0 and -inf where y < 0 (x^y log x there: inf
+    times log 0 = -inf).
     """
 
     __slots__ = ()
@@ -149,11 +150,14 @@ class Pow(Function):
             else:  # never evaluate 0 ** -1: at x == y == 0 the base is replaced by 1
                 gx = g * (y * m.where((x == 0) & (y == 0), 1, x) ** (y - 1))
         if ey is not None:
-            if isinstance(x, (int, float)):
-                log_x = math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)
-            else:
-                log_x = m.log(m.where(x == 0, 1, x))
-            gy = g * out * log_x
+            if isinstance(x, (int, float)) and x == 0:  # out log 0: 0, -inf where y < 0 (NaN y)
+                gy = g * m.where(y < 0, -math.inf, m.where(y >= 0, 0, y))
+            else:  # log 0 taken as 0 (out = 0 or 1 there), as -inf where y < 0 (out = inf)
+                if isinstance(x, (int, float)):
+                    log_x = math.log(x) if x > 0 else math.nan
+                else:
+                    log_x = m.where((x == 0) & (y < 0), -math.inf, m.log(m.where(x == 0, 1, x)))
+                gy = g * out * log_x
         return gx, gy
 
 
