@@ -750,8 +750,9 @@ def test_cross_entropy_forms_values_and_gradients(case) -> None:
 
 @given(ce_cases(), st.sampled_from([np.float32, np.float64]))
 def test_cross_entropy_constants_and_fast_gradient(case, dtype) -> None:
-    """The flat index of the targets addresses x[i, t_i] (every form, ignored positions at
-    class 0), and the gradient computed in place on one array has the bits of the formula
+    """The flat index of the targets addresses x[i, t_i] (every form; an ignored position some
+    class of its row, with coefficient 0: class 0, or ignore_index itself where that is a
+    class), and the gradient computed in place on one array has the bits of the formula
     (p sum_c S - S) (-g) with S made as an array."""
     x_np, target, weight, reduction, ignore, eps = case
     x_np = x_np.astype(dtype)
@@ -763,7 +764,9 @@ def test_cross_entropy_constants_and_fast_gradient(case, dtype) -> None:
     axis = 0 if x_np.ndim == 1 else 1
     if node.index is not None:
         grids = np.unravel_index(node.index, x_np.shape)
-        np.testing.assert_array_equal(grids[axis], np.where(target == ignore, 0, target))
+        kept = target != ignore
+        np.testing.assert_array_equal(grids[axis][kept], target[kept])
+        np.testing.assert_array_equal(np.broadcast_to(node.coef, target.shape)[~kept], 0)
         for k, along in enumerate(grids):
             if k != axis:
                 j = k - (k > axis)
